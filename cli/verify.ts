@@ -1,0 +1,136 @@
+// npm run verify: every invariant on every built-in profile, as a table or JSON.
+// Exit 0 when every verdict matches what its profile declares, 1 otherwise, 2 on bad input.
+
+import { writeFileSync } from 'node:fs';
+import { BUILTIN_PROFILES, findProfile } from '../reference/config/profiles.ts';
+import { INVARIANTS } from '../properties/catalog.ts';
+import { verifyProfile, type VerifyResult } from '../properties/verify.ts';
+import { parseArgs, intOption, UsageError } from './args.ts';
+
+const HELP = `usage: npm run verify -- [options]
+
+Runs every invariant on every built-in profile and prints profile x invariant
+verdicts: "holds (N sequences)" or "VIOLATED" with the shrunk counterexample.
+
+options:
+  --profile NAME     only this profile (repeatable); names: --list
+  --invariant NAME   only this invariant (repeatable): ${INVARIANTS.join(', ')}
+  --runs N           sequences per property (default 1000)
+  --seed S           fast-check seed (default: random, printed)
+  --path P           replay one counterexample path (needs one --profile and one --invariant)
+  --json FILE        also write the results as JSON
+  --list             list the built-in profiles and exit
+  --help             this text
+
+exit status: 0 every verdict as the profile declares, 1 otherwise, 2 bad input`;
+
+function main(argv: string[]): number {
+  const { opts, positional } = parseArgs(argv, {
+    profile: { value: true, repeat: true },
+    invariant: { value: true, repeat: true },
+    runs: { value: true },
+    seed: { value: true },
+    path: { value: true },
+    json: { value: true },
+    list: { value: false },
+    help: { value: false },
+  });
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}" (see --help)`);
+  if (opts.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (opts.list) {
+    for (const p of BUILTIN_PROFILES) console.log(`${p.name.padEnd(48)} ${p.description}`);
+    return 0;
+  }
+  const profiles = (opts.profile ?? []).map((n) => {
+    const p = findProfile(n);
+    if (!p) throw new UsageError(`unknown profile "${n}" (see --list)`);
+    return p;
+  });
+  for (const inv of opts.invariant ?? []) if (!INVARIANTS.includes(inv)) throw new UsageError(`unknown invariant "${inv}"`);
+  const runs = intOption(opts.runs?.[0], 'runs', 1, 10_000_000) ?? 1000;
+  const seed = intOption(opts.seed?.[0], 'seed', -(2 ** 31), 2 ** 32 - 1) ?? (Date.now() ^ 0x5eed) | 0;
+  const path = opts.path?.[0];
+  if (path !== undefined && (profiles.length !== 1 || (opts.invariant ?? []).length !== 1)) {
+    throw new UsageError('--path needs exactly one --profile and one --invariant');
+  }
+  const targets = profiles.length > 0 ? profiles : BUILTIN_PROFILES;
+  const tty = process.stderr.isTTY === true;
+  console.log(`dmacheck verify: ${targets.length} profile(s), ${runs} sequences per property, seed ${seed}`);
+  const results: VerifyResult[] = [];
+  for (const p of targets) {
+    if (tty) process.stderr.write(`checking ${p.name} ...\r`);
+    results.push(
+      ...verifyProfile(p, {
+        runs,
+        seed,
+        ...(opts.invariant ? { invariants: opts.invariant } : {}),
+        ...(path !== undefined ? { path } : {}),
+      }),
+    );
+  }
+  if (tty) process.stderr.write(' '.repeat(60) + '\r');
+  printTable(results, seed);
+  if (opts.json) {
+    const json = {
+      seed,
+      results: results.map((r) => ({
+        profile: r.profile,
+        invariant: r.invariant,
+        verdict: r.verdict,
+        expected: r.expected,
+        runs: r.runs,
+        ...(r.counterexample
+          ? {
+              counterexample: {
+                harness: r.counterexample.harness,
+                seed: r.counterexample.seed,
+                path: r.counterexample.path,
+                ops: r.counterexample.ops,
+                trace: r.counterexample.trace,
+                failure: r.counterexample.failure,
+              },
+            }
+          : {}),
+      })),
+    };
+    try {
+      writeFileSync(opts.json[0], JSON.stringify(json, null, 2) + '\n');
+    } catch (e) {
+      throw new UsageError(`cannot write ${opts.json[0]}: ${(e as Error).message}`);
+    }
+  }
+  const bad = results.filter((r) => r.verdict !== r.expected);
+  console.log(`\n${results.length - bad.length}/${results.length} verdicts as declared`);
+  return bad.length === 0 ? 0 : 1;
+}
+
+function printTable(results: VerifyResult[], seed: number): void {
+  const w = Math.max(...results.map((r) => r.profile.length), 7);
+  console.log(`\n${'profile'.padEnd(w)}  ${'invariant'.padEnd(16)}  verdict`);
+  for (const r of results) {
+    const v = r.verdict === 'holds' ? `holds (${r.runs} sequences)` : 'VIOLATED';
+    const mark = r.verdict === r.expected ? '' : `   <-- expected ${r.expected}`;
+    console.log(`${r.profile.padEnd(w)}  ${r.invariant.padEnd(16)}  ${v}${mark}`);
+  }
+  for (const r of results) {
+    const c = r.counterexample;
+    if (!c) continue;
+    console.log(`\n${r.profile} / ${r.invariant}: VIOLATED (${r.expected === 'violated' ? 'expected' : 'NOT expected'})`);
+    console.log(`  ${c.failure.invariant === 'kernel-bug' ? 'kernel BUG' : 'broken'} after step ${c.failure.step + 1}: ${c.failure.message}`);
+    console.log(`  shrunk counterexample (${c.trace.length} operations, ${c.shrinks} shrinks, harness ${c.harness}):`);
+    c.trace.forEach((t, i) => console.log(`    ${String(i + 1).padStart(2)}. ${t}`));
+    console.log(`  replay: npm run verify -- --profile ${r.profile} --invariant ${r.invariant} --seed ${seed} --path "${c.path}"`);
+  }
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof UsageError) {
+    console.error(`verify: ${e.message}`);
+    process.exitCode = 2;
+  } else throw e;
+}

@@ -1,0 +1,20 @@
+// An invariant is a named, pure predicate over the state of one harness run
+// (reference + model). It returns null when it holds, else a message that says
+// what broke in kernel terms.
+
+export interface Invariant<S> {
+  readonly name: string;
+  readonly description: string;
+  check(state: S): string | null;
+}
+
+/** The invariants every harness may be asked about, with their one-line meaning. */
+export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
+  'order-alignment':
+    'gen_pool_first_fit_order_align offsets are aligned to roundup_pow_of_two(nbits) within the chunk; buddy blocks of order n are aligned to 2^n pages',
+  'no-overlap': 'live allocations never overlap: gen_pool allocations within a pool, buddy blocks across the machine',
+  conservation:
+    'gen_pool_avail + allocated == gen_pool_size; free + allocated pages == managed pages; freeing everything restores the start state',
+  zone: 'every page allocation lands in the zone its GFP flags ask for or an allowed lower fallback',
+  refinement: 'bitmap and gen_pool results agree with independent linear-scan oracles on every operation',
+};

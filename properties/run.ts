@@ -1,0 +1,86 @@
+// Runs one (harness, invariant set, profile) property with fast-check and turns
+// the outcome into a verdict with a shrunk, replayable counterexample.
+
+import fc from 'fast-check';
+import type { Profile } from '../reference/config/profile.ts';
+import { runSequence, type Harness, type SequenceFailure } from '../model/harness.ts';
+
+export interface Counterexample {
+  seed: number;
+  path: string;
+  /** The shrunk operation list, as data (replayable). */
+  ops: unknown[];
+  /** The same, readable. */
+  trace: string[];
+  failure: SequenceFailure;
+  shrinks: number;
+}
+
+export interface PropertyResult {
+  profile: string;
+  harness: string;
+  invariants: string[];
+  verdict: 'holds' | 'violated';
+  runs: number;
+  counterexample?: Counterexample;
+  ms: number;
+}
+
+export interface RunOptions {
+  numRuns: number;
+  seed: number;
+  maxOps?: number;
+  /** Replay: run exactly this path of the seed's generation. */
+  path?: string;
+}
+
+export function sequenceArb<S, Op>(h: Harness<S, Op>, profile: Profile, maxOps: number): fc.Arbitrary<Op[]> {
+  return fc.array(h.ops(profile), { minLength: 1, maxLength: maxOps, size: 'medium' });
+}
+
+export function checkProperty<S, Op>(
+  h: Harness<S, Op>,
+  profile: Profile,
+  invariants: readonly string[],
+  opts: RunOptions,
+): PropertyResult {
+  const t0 = performance.now();
+  const prop = fc.property(sequenceArb(h, profile, opts.maxOps ?? 60), (ops) => {
+    return runSequence(h, profile, ops, invariants) === null;
+  });
+  const details = fc.check(prop, {
+    numRuns: opts.numRuns,
+    seed: opts.seed,
+    ...(opts.path !== undefined ? { path: opts.path, endOnFailure: true } : {}),
+  });
+  const base = {
+    profile: profile.name,
+    harness: h.name,
+    invariants: [...invariants],
+    runs: details.numRuns,
+  };
+  if (!details.failed || details.counterexample === null) {
+    return { ...base, verdict: 'holds', ms: performance.now() - t0 };
+  }
+  const ops = details.counterexample[0] as Op[];
+  const failure = runSequence(h, profile, ops, invariants, true);
+  if (failure === null) throw new Error(`counterexample for ${h.name} on ${profile.name} does not reproduce`);
+  return {
+    ...base,
+    verdict: 'violated',
+    counterexample: {
+      seed: details.seed,
+      path: details.counterexamplePath ?? '',
+      ops: ops as unknown[],
+      trace: failure.trace,
+      failure,
+      shrinks: details.numShrinks,
+    },
+    ms: performance.now() - t0,
+  };
+}
+
+/** Re-executes a saved operation list (no generation, no shrinking). */
+export function replayOps<S, Op>(h: Harness<S, Op>, profile: Profile, ops: readonly Op[], invariants: readonly string[]) {
+  return runSequence(h, profile, ops, invariants, true);
+}

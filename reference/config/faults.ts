@@ -1,0 +1,60 @@
+// Fault switches: deliberate defects a profile can turn on so that a property
+// has something to find. Each names the kernel function it breaks. Historic
+// kernel bugs (issue 6) join this list with their commit ids.
+
+export const FAULTS = {
+  'genalloc-order-align-mask': {
+    fn: 'gen_pool_first_fit_order_align',
+    description: 'aligns to nr - 1 instead of roundup_pow_of_two(nr) - 1, so 3-unit requests are not order-aligned',
+  },
+  'genalloc-avail-not-decremented': {
+    fn: 'gen_pool_alloc_algo_owner',
+    description: 'forgets to subtract the allocation from chunk->avail',
+  },
+  'bitmap-area-end-off-by-one': {
+    fn: 'bitmap_find_next_zero_area_off',
+    description: 'accepts an area that ends one bit past the end of the map (end > size + 1)',
+  },
+  'buddy-no-merge': {
+    fn: '__free_one_page',
+    description: 'never merges a freed block with its free buddy',
+  },
+  'buddy-split-keeps-upper': {
+    fn: 'expand',
+    description: 'splitting a larger block puts the half it hands out back on the free list as well',
+  },
+  'buddy-unaligned-carve': {
+    fn: 'memblock_free_pages',
+    description: 'hands boot memory to the buddy allocator in blocks not aligned to their order',
+  },
+  'gfp-zone-dma32-as-normal': {
+    fn: 'gfp_zone',
+    description: 'maps __GFP_DMA32 to ZONE_NORMAL, so DMA32 requests may land above 4 GiB',
+  },
+  'cmo-clean-l1-only': {
+    fn: 'ALT_CMO_OP',
+    description: 'clean uses th.dcache.cval1/cpal1, which reach the L1 only: dirty data stays in the L2',
+  },
+  'cmo-inval-as-flush': {
+    fn: 'ALT_CMO_OP',
+    description: 'inval performs clean+invalidate, writing stale dirty lines over data the device wrote',
+  },
+  'cmo-block-size-128': {
+    fn: 'ALT_CMO_OP',
+    description: 'the loop aligns and steps by 128 bytes although the hardware block is 64, skipping every other line',
+  },
+  'thead-nocache-typo': {
+    fn: '_PAGE_NOCACHE_THEAD',
+    description: 'uses the v6.7 typo constant 0x1000000000000001: after ALT_SVPBMT drops bit 0 the NC type is SH only (non-bufferable)',
+  },
+  'pgprot-dmacoherent-cacheable': {
+    fn: 'pgprot_dmacoherent',
+    description: 'returns the prot unchanged, so coherent remaps stay cacheable',
+  },
+} as const satisfies Record<string, { fn: string; description: string }>;
+
+export type FaultName = keyof typeof FAULTS;
+
+export function isFaultName(s: string): s is FaultName {
+  return Object.prototype.hasOwnProperty.call(FAULTS, s);
+}

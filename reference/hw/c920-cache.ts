@@ -1,0 +1,543 @@
+// The XuanTie C920/C910 data-cache hierarchy: a private L1 D-cache per hart and
+// an L2 per cluster, write-back and write-allocate, L2 inclusive of L1 (spec
+// riscv-c920-coherence.md §5.1). Not a kernel file: this is the hardware the
+// kernel's cache-maintenance instructions (reference/arch/riscv/cmo.ts) act on.
+//
+// Why capacity and replacement are not simulated: the caches are sparse maps
+// (line index -> line; absent = Invalid) with unbounded room. A real cache
+// evicts when a set fills, under a replacement policy that depends on timing
+// and on every other access. Instead, "the hardware evicted this line now" is
+// an explicit event (evictLine) that the generated sequence supplies at any
+// point. Every eviction a real policy could perform, at any moment, is one of
+// those events, so the set of behaviours reachable here contains every
+// replacement policy's behaviours (an over-approximation, sound for finding
+// stale data). The same holds for hardware prefetch / speculative loads
+// (speculativeFill). Nothing here is random.
+//
+// Coherence among harts (UM §7.3.2: MESI inside a cluster; the SoC keeps the
+// clusters coherent): modelled with a single-writer rule instead of MESI
+// states. A store first reads the line for ownership (pulling any dirty copy
+// elsewhere), then removes every other hart's L1 copy and every other
+// cluster's L2 copy, taking over the responsibility to write back a dirty L2
+// copy it removed. A load miss asks any other L1 that holds the line dirty to
+// write it down to its own L2 (it stays valid there, clean); a cluster whose
+// L2 misses copies the line from a dirty L2 of another cluster (that cluster
+// stays the owner, like MOESI "O") or else from memory. Invariants kept (see
+// checkInvariants): an L1 Dirty line is the only L1 copy and only its own
+// cluster's L2 also holds the line; at most one L2 holds a line Dirty and every
+// other L2 copy then has the same bytes; an L1 Clean line equals its L2 line.
+// Non-shareable pages (not kept coherent by the UM) are not modelled: Linux maps
+// all normal memory shareable.
+//
+// Broadcast: line operations by VA/PA act on the line in every hart's L1 and in
+// every L2 (the UM's "shareable" broadcast; cross-cluster reach on SG2042 is
+// UNVERIFIED, but mainline relies on it: a DMA sync may run on any hart). The
+// L1-only forms (scope 'L1': th.dcache.cval1 / cpal1) write dirty L1 data down
+// to the L2 only, never to memory. Whole-cache operations (call/iall/ciall) act
+// on the local hart's L1 or one cluster's L2 only.
+
+import { ModelError } from '../types.ts';
+import { LINE_BYTES, LINE_SHIFT, type PhysMemory } from '../mm/memory.ts';
+
+export interface CacheGeometry {
+  lineBytes: 64;
+  clusters: number;
+  hartsPerCluster: number;
+  l1: { sizeBytes: number; ways: number };
+  /** null: no L2 (C906); the L1 then writes straight to memory. */
+  l2: { sizeBytes: number; ways: number } | null;
+}
+
+/** SG2042: 16 clusters × 4 C920 harts, 64 KiB 2-way L1 D per hart, 1 MiB 16-way L2 per cluster (sg2042-cpus.dtsi). */
+export const SG2042_GEOMETRY: CacheGeometry = {
+  lineBytes: 64,
+  clusters: 16,
+  hartsPerCluster: 4,
+  l1: { sizeBytes: 64 * 1024, ways: 2 },
+  l2: { sizeBytes: 1024 * 1024, ways: 16 },
+};
+
+/** Small machine for tests and generated sequences: 2 clusters × 2 harts, C920 cache sizes. */
+export const MODEL_GEOMETRY: CacheGeometry = {
+  lineBytes: 64,
+  clusters: 2,
+  hartsPerCluster: 2,
+  l1: { sizeBytes: 64 * 1024, ways: 2 },
+  l2: { sizeBytes: 1024 * 1024, ways: 16 },
+};
+
+/** C906 (D1): one hart, L1 only. Size/ways UNVERIFIED (docs.rs xuantie: 4-way); unused since capacity is not simulated. */
+export const C906_GEOMETRY: CacheGeometry = {
+  lineBytes: 64,
+  clusters: 1,
+  hartsPerCluster: 1,
+  l1: { sizeBytes: 32 * 1024, ways: 4 },
+  l2: null,
+};
+
+export type CacheLevel = 'L1' | 'L2';
+/** How far a line operation reaches: the L1s only (cval1/cpal1) or L1s and L2s (to memory). */
+export type LineOpScope = 'L1' | 'L1L2';
+export type LineStateName = 'I' | 'C' | 'D';
+
+export interface CachedLineInfo {
+  level: CacheLevel;
+  /** Hart index for L1, cluster index for L2. */
+  where: number;
+  line: number;
+  state: 'C' | 'D';
+}
+
+interface Line {
+  dirty: boolean;
+  data: Uint8Array;
+}
+
+const LINE_MASK = BigInt(LINE_BYTES - 1);
+const SHIFT = BigInt(LINE_SHIFT);
+
+export class C920Caches {
+  readonly geometry: CacheGeometry;
+  readonly mem: PhysMemory;
+  readonly harts: number;
+  private readonly l1: Map<number, Line>[] = [];
+  /** null when the geometry has no L2. */
+  private readonly l2: Map<number, Line>[] | null;
+
+  constructor(geometry: CacheGeometry, mem: PhysMemory) {
+    if (geometry.lineBytes !== LINE_BYTES) throw new ModelError(`cache line must be ${LINE_BYTES} bytes`);
+    if (!(Number.isInteger(geometry.clusters) && geometry.clusters >= 1)) throw new ModelError('clusters must be >= 1');
+    if (!(Number.isInteger(geometry.hartsPerCluster) && geometry.hartsPerCluster >= 1)) {
+      throw new ModelError('hartsPerCluster must be >= 1');
+    }
+    this.geometry = geometry;
+    this.mem = mem;
+    this.harts = geometry.clusters * geometry.hartsPerCluster;
+    for (let h = 0; h < this.harts; h++) this.l1.push(new Map());
+    if (geometry.l2 === null) this.l2 = null;
+    else {
+      this.l2 = [];
+      for (let c = 0; c < geometry.clusters; c++) this.l2.push(new Map());
+    }
+  }
+
+  get hasL2(): boolean {
+    return this.l2 !== null;
+  }
+
+  clusterOf(hart: number): number {
+    this.checkHart(hart);
+    return Math.floor(hart / this.geometry.hartsPerCluster);
+  }
+
+  // ---- CPU accesses -------------------------------------------------------
+
+  /** Cacheable CPU load of `len` bytes (may span lines); misses allocate Clean lines. */
+  load(hart: number, pa: bigint, len: number): Uint8Array {
+    this.checkHart(hart);
+    const out = new Uint8Array(len);
+    let line = Number(pa >> SHIFT);
+    let off = Number(pa & LINE_MASK);
+    let done = 0;
+    while (done < len) {
+      const n = Math.min(LINE_BYTES - off, len - done);
+      const l = this.fillL1(hart, line);
+      out.set(l.data.subarray(off, off + n), done);
+      done += n;
+      off = 0;
+      line++;
+    }
+    return out;
+  }
+
+  /** Cacheable CPU store: write-allocate, the hart's L1 line becomes the only Dirty copy. */
+  store(hart: number, pa: bigint, data: Uint8Array): void {
+    this.checkHart(hart);
+    let line = Number(pa >> SHIFT);
+    let off = Number(pa & LINE_MASK);
+    let done = 0;
+    while (done < data.length) {
+      const n = Math.min(LINE_BYTES - off, data.length - done);
+      const l = this.fillL1(hart, line); // read for ownership
+      this.claimExclusive(hart, line);
+      l.data.set(data.subarray(done, done + n), off);
+      l.dirty = true;
+      done += n;
+      off = 0;
+      line++;
+    }
+  }
+
+  /**
+   * Hardware prefetch or speculative load: the line enters L1 (and L2) Clean if
+   * absent, with the same coherence as a load. The caller guarantees the line
+   * is mapped cacheable somewhere; the cache cannot know.
+   */
+  speculativeFill(hart: number, line: number): void {
+    this.checkHart(hart);
+    this.fillL1(hart, line);
+  }
+
+  /**
+   * The hardware chose to evict `line` from this hart's L1 or its cluster's L2.
+   * Clean: dropped. Dirty: written to the next level. An L2 eviction first
+   * back-invalidates the cluster's L1 copies (their dirty data goes into the L2
+   * line, then to memory). No-op if absent (or no L2 exists).
+   */
+  evictLine(hart: number, level: CacheLevel, line: number): void {
+    this.checkHart(hart);
+    if (level === 'L1') {
+      const l = this.l1[hart].get(line);
+      if (l === undefined) return;
+      if (l.dirty) this.writeDownL1(hart, line, l);
+      this.l1[hart].delete(line);
+      return;
+    }
+    if (this.l2 === null) return;
+    const c = this.clusterOf(hart);
+    const x = this.l2[c].get(line);
+    if (x === undefined) return;
+    this.backInvalidate(c, line, x, true);
+    if (x.dirty) this.mem.writeLine(line, x.data);
+    this.l2[c].delete(line);
+  }
+
+  // ---- line maintenance (broadcast to every L1 and every L2) --------------
+
+  /** Write back dirty copies; they stay valid. 'L1': L1 data goes to L2 only. */
+  cleanLine(hart: number, line: number, scope: LineOpScope): void {
+    this.checkHart(hart);
+    for (let g = 0; g < this.harts; g++) {
+      const l = this.l1[g].get(line);
+      if (l !== undefined && l.dirty) {
+        this.writeDownL1(g, line, l);
+        l.dirty = false;
+      }
+    }
+    if (scope === 'L1' || this.l2 === null) return;
+    for (const m of this.l2) {
+      const x = m.get(line);
+      if (x !== undefined && x.dirty) {
+        this.mem.writeLine(line, x.data);
+        x.dirty = false;
+      }
+    }
+  }
+
+  /** Drop every copy without write-back: dirty data is lost. */
+  invalLine(hart: number, line: number, scope: LineOpScope): void {
+    this.checkHart(hart);
+    for (let g = 0; g < this.harts; g++) this.l1[g].delete(line);
+    if (scope === 'L1' || this.l2 === null) return;
+    for (const m of this.l2) m.delete(line);
+  }
+
+  /** Clean then invalidate. 'L1': dirty L1 data lands in the L2, which keeps the line. */
+  flushLine(hart: number, line: number, scope: LineOpScope): void {
+    this.checkHart(hart);
+    for (let g = 0; g < this.harts; g++) {
+      const l = this.l1[g].get(line);
+      if (l === undefined) continue;
+      if (l.dirty) this.writeDownL1(g, line, l);
+      this.l1[g].delete(line);
+    }
+    if (scope === 'L1' || this.l2 === null) return;
+    for (const m of this.l2) {
+      const x = m.get(line);
+      if (x === undefined) continue;
+      if (x.dirty) this.mem.writeLine(line, x.data);
+      m.delete(line);
+    }
+  }
+
+  // ---- whole-cache maintenance (local hart / one cluster) -----------------
+
+  /** th.dcache.call: dirty L1 lines of this hart written down (to L2), all stay valid. */
+  l1CleanAll(hart: number): void {
+    this.checkHart(hart);
+    for (const [line, l] of this.l1[hart]) {
+      if (l.dirty) {
+        this.writeDownL1(hart, line, l);
+        l.dirty = false;
+      }
+    }
+  }
+
+  /** th.dcache.iall: this hart's L1 emptied, dirty data lost. */
+  l1InvalAll(hart: number): void {
+    this.checkHart(hart);
+    this.l1[hart].clear();
+  }
+
+  /** th.dcache.ciall: this hart's L1 written down and emptied. */
+  l1FlushAll(hart: number): void {
+    this.checkHart(hart);
+    for (const [line, l] of this.l1[hart]) if (l.dirty) this.writeDownL1(hart, line, l);
+    this.l1[hart].clear();
+  }
+
+  /**
+   * th.l2cache.call: the cluster's dirty L2 lines go to memory and stay valid.
+   * Acts on the L2 only: newer dirty data still in an L1 is not included
+   * (UNVERIFIED whether hardware cleans L1 first; callers run dcache.call first).
+   */
+  l2CleanAll(cluster: number): void {
+    if (this.l2 === null) return; // no L2: the instruction is a NOP
+    this.checkCluster(cluster);
+    for (const [line, x] of this.l2[cluster]) {
+      if (x.dirty) {
+        this.mem.writeLine(line, x.data);
+        x.dirty = false;
+      }
+    }
+  }
+
+  /** th.l2cache.iall: the cluster's L2 and (inclusivity) its L1s emptied, dirty data lost. */
+  l2InvalAll(cluster: number): void {
+    if (this.l2 === null) return;
+    this.checkCluster(cluster);
+    for (const g of this.hartsOf(cluster)) this.l1[g].clear();
+    this.l2[cluster].clear();
+  }
+
+  /** th.l2cache.ciall: L1s of the cluster written into the L2, then the L2 to memory; all emptied. */
+  l2FlushAll(cluster: number): void {
+    if (this.l2 === null) return;
+    this.checkCluster(cluster);
+    for (const g of this.hartsOf(cluster)) this.l1FlushAll(g);
+    for (const [line, x] of this.l2[cluster]) if (x.dirty) this.mem.writeLine(line, x.data);
+    this.l2[cluster].clear();
+  }
+
+  // ---- coherent (snooping) device ----------------------------------------
+
+  /**
+   * A snooping device's read: the newest value anywhere (a dirty L1, else a
+   * dirty L2, else memory). No cache state changes: the owner keeps its dirty
+   * line, which is one legal snoop response and keeps the most dirty data alive.
+   */
+  snoopRead(pa: bigint, len: number): Uint8Array {
+    const out = this.mem.read(pa, len);
+    let line = Number(pa >> SHIFT);
+    let off = Number(pa & LINE_MASK);
+    let done = 0;
+    while (done < len) {
+      const n = Math.min(LINE_BYTES - off, len - done);
+      const d = this.newestDirty(line);
+      if (d !== null) out.set(d.subarray(off, off + n), done);
+      done += n;
+      off = 0;
+      line++;
+    }
+    return out;
+  }
+
+  /**
+   * A snooping device's write: every cached copy of each touched line is first
+   * written back and invalidated (so CPU bytes outside the device's range
+   * survive in a partially written line), then memory takes the device's bytes.
+   * Later CPU loads miss and see them.
+   */
+  snoopWrite(pa: bigint, data: Uint8Array): void {
+    let line = Number(pa >> SHIFT);
+    const last = Number((pa + BigInt(Math.max(data.length, 1) - 1)) >> SHIFT);
+    if (data.length > 0) for (; line <= last; line++) this.flushLine(0, line, 'L1L2');
+    this.mem.write(pa, data);
+  }
+
+  // ---- inspection ---------------------------------------------------------
+
+  /** State of `line` in hart `where`'s L1 or cluster `where`'s L2. */
+  lineState(where: number, level: CacheLevel, line: number): LineStateName {
+    const l = this.levelMap(where, level)?.get(line);
+    return l === undefined ? 'I' : l.dirty ? 'D' : 'C';
+  }
+
+  /** A copy of the line's cached bytes, or null if Invalid there. */
+  lineBytes(where: number, level: CacheLevel, line: number): Uint8Array | null {
+    const l = this.levelMap(where, level)?.get(line);
+    return l === undefined ? null : l.data.slice();
+  }
+
+  *cachedLines(): IterableIterator<CachedLineInfo> {
+    for (let h = 0; h < this.harts; h++) {
+      for (const [line, l] of this.l1[h]) yield { level: 'L1', where: h, line, state: l.dirty ? 'D' : 'C' };
+    }
+    if (this.l2 === null) return;
+    for (let c = 0; c < this.l2.length; c++) {
+      for (const [line, x] of this.l2[c]) yield { level: 'L2', where: c, line, state: x.dirty ? 'D' : 'C' };
+    }
+  }
+
+  /** Valid lines held in all caches (the model's cost follows this, not the cache sizes). */
+  get lineCount(): number {
+    let n = 0;
+    for (const m of this.l1) n += m.size;
+    if (this.l2 !== null) for (const m of this.l2) n += m.size;
+    return n;
+  }
+
+  /** The model's own invariants (inclusivity, single writer, copy agreement); a message or null. */
+  checkInvariants(): string | null {
+    for (let h = 0; h < this.harts; h++) {
+      const c = Math.floor(h / this.geometry.hartsPerCluster);
+      for (const [line, l] of this.l1[h]) {
+        const x = this.l2?.[c].get(line);
+        if (this.l2 !== null && x === undefined) return `L1 of hart ${h} holds line ${line} absent from L2 ${c}`;
+        if (!l.dirty && x !== undefined && !sameBytes(l.data, x.data)) {
+          return `clean L1 line ${line} of hart ${h} differs from L2 ${c}`;
+        }
+        if (!l.dirty) continue;
+        for (let g = 0; g < this.harts; g++) {
+          if (g !== h && this.l1[g].has(line)) return `line ${line} dirty in hart ${h} but also cached by hart ${g}`;
+        }
+        if (this.l2 !== null) {
+          for (let d = 0; d < this.l2.length; d++) {
+            if (d !== c && this.l2[d].has(line)) return `line ${line} dirty in hart ${h} but also in L2 ${d}`;
+          }
+        }
+      }
+    }
+    if (this.l2 !== null) {
+      for (let c = 0; c < this.l2.length; c++) {
+        for (const [line, x] of this.l2[c]) {
+          if (!x.dirty) continue;
+          for (let d = 0; d < this.l2.length; d++) {
+            const y = this.l2[d].get(line);
+            if (d === c || y === undefined) continue;
+            if (y.dirty) return `line ${line} dirty in L2 ${c} and L2 ${d}`;
+            if (!sameBytes(x.data, y.data)) return `line ${line} in L2 ${d} differs from its dirty owner L2 ${c}`;
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  private checkHart(h: number): void {
+    if (!(Number.isInteger(h) && h >= 0 && h < this.harts)) throw new ModelError(`no hart ${h}`);
+  }
+
+  private checkCluster(c: number): void {
+    if (!(Number.isInteger(c) && c >= 0 && c < this.geometry.clusters)) throw new ModelError(`no cluster ${c}`);
+  }
+
+  private hartsOf(cluster: number): number[] {
+    const k = this.geometry.hartsPerCluster;
+    const out: number[] = [];
+    for (let g = cluster * k; g < (cluster + 1) * k; g++) out.push(g);
+    return out;
+  }
+
+  private levelMap(where: number, level: CacheLevel): Map<number, Line> | undefined {
+    if (level === 'L1') {
+      this.checkHart(where);
+      return this.l1[where];
+    }
+    if (this.l2 === null) return undefined;
+    this.checkCluster(where);
+    return this.l2[where];
+  }
+
+  /** The hart's L1 line, allocated Clean on a miss with the coherent value. */
+  private fillL1(hart: number, line: number): Line {
+    const have = this.l1[hart].get(line);
+    if (have !== undefined) return have;
+    // A dirty copy in another L1 (at most one) is written down to its next level first.
+    for (let g = 0; g < this.harts; g++) {
+      if (g === hart) continue;
+      const o = this.l1[g].get(line);
+      if (o !== undefined && o.dirty) {
+        this.writeDownL1(g, line, o);
+        o.dirty = false;
+      }
+    }
+    let data: Uint8Array;
+    if (this.l2 === null) data = this.mem.readLine(line);
+    else {
+      const c = Math.floor(hart / this.geometry.hartsPerCluster);
+      let x = this.l2[c].get(line);
+      if (x === undefined) {
+        let src: Uint8Array | null = null;
+        for (const m of this.l2) {
+          const y = m.get(line);
+          if (y !== undefined && y.dirty) {
+            src = y.data.slice();
+            break;
+          }
+        }
+        x = { dirty: false, data: src ?? this.mem.readLine(line) };
+        this.l2[c].set(line, x);
+      }
+      data = x.data.slice();
+    }
+    const l: Line = { dirty: false, data };
+    this.l1[hart].set(line, l);
+    return l;
+  }
+
+  /** After fillL1: remove every other copy so this hart is the single writer. */
+  private claimExclusive(hart: number, line: number): void {
+    for (let g = 0; g < this.harts; g++) if (g !== hart) this.l1[g].delete(line);
+    if (this.l2 === null) return;
+    const c = Math.floor(hart / this.geometry.hartsPerCluster);
+    const own = this.l2[c].get(line);
+    for (let d = 0; d < this.l2.length; d++) {
+      if (d === c) continue;
+      const y = this.l2[d].get(line);
+      if (y === undefined) continue;
+      // Our copy came from this owner, so only the write-back duty moves.
+      if (y.dirty && own !== undefined) own.dirty = true;
+      this.l2[d].delete(line);
+    }
+  }
+
+  /** Dirty L1 data to the next level: the cluster's L2 line (inclusive, so present) or memory. */
+  private writeDownL1(hart: number, line: number, l: Line): void {
+    if (this.l2 === null) {
+      this.mem.writeLine(line, l.data);
+      return;
+    }
+    const c = Math.floor(hart / this.geometry.hartsPerCluster);
+    const x = this.l2[c].get(line);
+    if (x === undefined) throw new ModelError(`inclusivity broken: line ${line} in L1 of hart ${hart} but not in L2 ${c}`);
+    x.data.set(l.data);
+    x.dirty = true;
+  }
+
+  /** Remove the cluster's L1 copies of an L2 line; with writeBack their dirty bytes go into it first. */
+  private backInvalidate(cluster: number, line: number, x: Line, writeBack: boolean): void {
+    const k = this.geometry.hartsPerCluster;
+    for (let g = cluster * k; g < (cluster + 1) * k; g++) {
+      const l = this.l1[g].get(line);
+      if (l === undefined) continue;
+      if (writeBack && l.dirty) {
+        x.data.set(l.data);
+        x.dirty = true;
+      }
+      this.l1[g].delete(line);
+    }
+  }
+
+  private newestDirty(line: number): Uint8Array | null {
+    for (const m of this.l1) {
+      const l = m.get(line);
+      if (l !== undefined && l.dirty) return l.data;
+    }
+    if (this.l2 !== null) {
+      for (const m of this.l2) {
+        const x = m.get(line);
+        if (x !== undefined && x.dirty) return x.data;
+      }
+    }
+    return null;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

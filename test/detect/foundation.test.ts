@@ -1,0 +1,34 @@
+// A property that cannot fail is a defect: each fault profile must make its
+// target invariants fail, with a shrunk counterexample.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { FAULT_PROFILES } from '../../reference/config/profiles.ts';
+import { harnessesFor } from '../../properties/catalog.ts';
+import { checkProperty } from '../../properties/run.ts';
+import { numRunsFor } from '../../properties/settings.ts';
+
+// Detection is a claim about the default settings, so it runs on a fixed seed unless FC_SEED says otherwise.
+const seed = fc.readConfigureGlobal().seed ?? 42;
+const runs = numRunsFor(1000);
+
+const cases = FAULT_PROFILES.flatMap((p) =>
+  Object.entries(p.expect)
+    .filter(([, v]) => v === 'violated')
+    .map(([inv]) => [p.name, inv, p] as const),
+);
+
+describe('fault switches are detected', () => {
+  it.each(cases)('%s breaks %s', (_n, inv, profile) => {
+    const hs = harnessesFor(inv).filter((h) => h.appliesTo(profile));
+    const results = hs.map((h) => checkProperty(h, profile, [inv], { numRuns: runs, seed }));
+    const hit = results.find((r) => r.verdict === 'violated');
+    expect(hit, `no harness found ${inv} broken on ${profile.name}`).toBeDefined();
+    const c = hit!.counterexample!;
+    expect(c.failure.invariant).toBe(inv);
+    expect(c.trace.length).toBeGreaterThan(0);
+    console.log(
+      `[${profile.name}] ${inv} broken after ${c.trace.length} ops (${c.shrinks} shrinks): ${c.failure.message}\n  ` +
+        c.trace.join('\n  '),
+    );
+  });
+});
