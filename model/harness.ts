@@ -21,6 +21,10 @@ export interface Harness<S, Op> {
   /** Operations that end every sequence (e.g. free everything), so end-state invariants are always checked. */
   finalOps?(): readonly Op[];
   describe(op: Op): string;
+  /** Longest generated sequence (default 60). */
+  maxOps?: number;
+  /** Swarm testing: each sequence enables a random subset of operation kinds, so rare paths get room. */
+  swarm?: { kinds: readonly string[]; kindOf(op: Op): string };
   invariants: readonly Invariant<S>[];
 }
 

@@ -5,19 +5,20 @@ import type { Harness } from '../model/harness.ts';
 import { bitmapHarness } from '../model/harnesses/bitmap.ts';
 import { genpoolHarness } from '../model/harnesses/genpool.ts';
 import { buddyHarness } from '../model/harnesses/buddy.ts';
+import { coherenceHarness } from '../model/harnesses/coherence.ts';
 
 // Harnesses differ in state and op types; the catalog only passes them through.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHarness = Harness<any, any>;
 
-export const HARNESSES: readonly AnyHarness[] = [bitmapHarness, genpoolHarness, buddyHarness];
+export const HARNESSES: readonly AnyHarness[] = [bitmapHarness, genpoolHarness, buddyHarness, coherenceHarness];
 
 export function harness(name: string): AnyHarness | undefined {
   return HARNESSES.find((h) => h.name === name);
 }
 
 /** Invariant names in report order. */
-export const INVARIANTS: readonly string[] = ['order-alignment', 'no-overlap', 'conservation', 'zone', 'refinement'];
+export const INVARIANTS: readonly string[] = ['order-alignment', 'no-overlap', 'conservation', 'zone', 'refinement', 'no-stale-read', 'pte-attributes'];
 
 export function harnessesFor(invariant: string): AnyHarness[] {
   return HARNESSES.filter((h) => h.invariants.some((i) => i.name === invariant));

@@ -17,4 +17,8 @@ export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
     'gen_pool_avail + allocated == gen_pool_size; free + allocated pages == managed pages; freeing everything restores the start state',
   zone: 'every page allocation lands in the zone its GFP flags ask for or an allowed lower fallback',
   refinement: 'bitmap and gen_pool results agree with independent linear-scan oracles on every operation',
+  'no-stale-read':
+    'every read by the current owner (CPU after sync_for_cpu/unmap, device after map/sync_for_device, both for coherent memory) returns what the owner last wrote',
+  'pte-attributes':
+    "a coherent buffer's CPU mapping keeps its PFN and permission bits and, for a non-coherent device, is not cacheable as the hart reads its memory-type bits",
 };

@@ -35,7 +35,15 @@ export interface RunOptions {
 }
 
 export function sequenceArb<S, Op>(h: Harness<S, Op>, profile: Profile, maxOps: number): fc.Arbitrary<Op[]> {
-  return fc.array(h.ops(profile), { minLength: 1, maxLength: maxOps, size: 'medium' });
+  const ops = fc.array(h.ops(profile), { minLength: 1, maxLength: maxOps, size: 'large' });
+  const sw = h.swarm;
+  if (sw === undefined) return ops;
+  // Half the sequences use every kind; the other half drop each kind with probability 1/4,
+  // which leaves room for rare paths without starving scenarios that need many kinds.
+  const keep = fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) });
+  const subset = fc.tuple(...sw.kinds.map(() => keep)).map((bits) => sw.kinds.filter((_, i) => bits[i]));
+  const kinds = fc.oneof(fc.constant([...sw.kinds]), subset);
+  return fc.tuple(kinds, ops).map(([on, list]) => list.filter((o) => on.includes(sw.kindOf(o))));
 }
 
 export function checkProperty<S, Op>(
@@ -45,7 +53,7 @@ export function checkProperty<S, Op>(
   opts: RunOptions,
 ): PropertyResult {
   const t0 = performance.now();
-  const prop = fc.property(sequenceArb(h, profile, opts.maxOps ?? 60), (ops) => {
+  const prop = fc.property(sequenceArb(h, profile, opts.maxOps ?? h.maxOps ?? 60), (ops) => {
     return runSequence(h, profile, ops, invariants) === null;
   });
   const details = fc.check(prop, {

@@ -20,7 +20,12 @@ export function fcSettingsFromEnv(env: NodeJS.ProcessEnv): FcSettings {
   const out: FcSettings = {};
   const seed = intFrom(env.FC_SEED, 'FC_SEED');
   if (seed !== undefined) out.seed = seed | 0;
-  if (env.STRYKER_MUTATOR_WORKER !== undefined) out.seed = STRYKER_SEED;
+  const runs = intFrom(env.FC_NUM_RUNS, 'FC_NUM_RUNS');
+  if (runs !== undefined) out.numRuns = runs;
+  if (env.STRYKER_MUTATOR_WORKER !== undefined) {
+    out.seed = STRYKER_SEED;
+    out.numRuns = Math.min(out.numRuns ?? 30, 30);
+  }
   return out;
 }
 

@@ -1,18 +1,191 @@
-// Builds the pieces of one machine from a Profile. The only entry point the
-// model layer needs; it grows as the coherence and allocation stacks land.
+// Builds one whole machine from a Profile: memory, caches, page allocator, page
+// tables, kmalloc, swiotlb, devices. The only entry point the model layer needs.
 
 import type { Profile } from './config/profile.ts';
 import { kconfigEnabled } from './config/profile.ts';
-import type { MmConfig } from './mm/page_alloc.ts';
+import type { MmConfig, PglistData } from './mm/page_alloc.ts';
+import { buildMm } from './mm/page_alloc.ts';
+import { PhysMemory } from './mm/memory.ts';
+import { C920Caches, MODEL_GEOMETRY, SG2042_GEOMETRY } from './hw/c920-cache.ts';
+import { createInitMm, memTypeConfig, SV39_LAYOUT, type HartMode, type MmStruct } from './arch/riscv/pgtable.ts';
+import type { device } from './include/linux/device.ts';
+import { DMA_BIT_MASK, PAGE_SIZE_N } from './types.ts';
+import type { MemoryRange } from './config/profile.ts';
+import { kmallocCreate, type KmallocState, type SlabConfig } from './mm/slab.ts';
+import { swiotlbInit, type CpuMemAccess, type IoTlbMem } from './kernel/dma/swiotlb.ts';
+import { dmaDebugCreate, type DmaDebugState } from './kernel/dma/debug.ts';
+import { cpuLoad, cpuStore } from './hw/cpu.ts';
+import { phys_to_virt, walkPageTable } from './arch/riscv/pgtable.ts';
+import { L1_CACHE_BYTES } from './types.ts';
 
-export function mmConfigOf(p: Profile): MmConfig {
+const FOUR_GIB = 1n << 32n;
+const IO_TLB_SIZE = 2048n;
+
+export interface Machine {
+  profile: Profile;
+  faults: ReadonlySet<string>;
+  mem: PhysMemory;
+  caches: C920Caches;
+  mm: PglistData;
+  init_mm: MmStruct;
+  hart: HartMode;
+  /** The hart kernel code (memset, bounce copies, CMO loops) runs on. */
+  kernelHart: number;
+  devices: device[];
+  /** swiotlb's io_tlb pool placement (reserved at boot), null when the profile has none. */
+  swiotlbPool: { base: bigint; nslabs: number } | null;
+  /** WARN()s the kernel printed, in order. */
+  warnings: string[];
+  /** Kconfig lookups are hot: resolved once. */
+  cfg: (sym: string) => boolean;
+  slab: KmallocState;
+  io_tlb: IoTlbMem | null;
+  /** The kernel hart's view of memory through the cacheable linear map (memcpy in swiotlb_bounce). */
+  cpuMem: CpuMemAccess;
+  /** dma_get_cache_alignment(): 6.6 riscv dma_cache_alignment; ARCH_DMA_MINALIGN-or-8 on 5.10. */
+  dmaCacheAlignment: number;
+  /** 6.6: CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC with a swiotlb pool (dma-debug skips the overlap report then). */
+  bounceUnalignedKmalloc: boolean;
+  /** CONFIG_DMA_API_DEBUG state, null when the option is off. */
+  debug: DmaDebugState | null;
+  /** The physical address behind a kernel virtual address (for the debug hooks); null if unmapped. */
+  debugPhysOf: (va: bigint) => bigint | null;
+}
+
+/**
+ * ARCH_DMA_MINALIGN per kernel: 6.6 riscv with RISCV_DMA_NONCOHERENT defines it
+ * as L1_CACHE_BYTES (64) and ARCH_KMALLOC_MINALIGN as 8. Mainline 5.10 riscv
+ * has none, but the vendor 5.10 C9xx trees define ARCH_DMA_MINALIGN 64
+ * unconditionally (beagleboard/linux@de23366effeb and rvboards D1
+ * arch/riscv/include/asm/cache.h), so every 5.10 profile here (all vendor
+ * trees) gets 64-byte kmalloc alignment.
+ */
+function slabConfigOf(p: Profile, faults: ReadonlySet<string>, noncoherentSupported: boolean, bounce: boolean): SlabConfig {
+  if (p.kernel === '6.6') {
+    const dmaMin = p.kconfig.CONFIG_RISCV_DMA_NONCOHERENT ? L1_CACHE_BYTES : null;
+    return {
+      kernel: '6.6',
+      ARCH_KMALLOC_MINALIGN: 8,
+      ARCH_DMA_MINALIGN: dmaMin,
+      faults,
+      dma_cache_alignment: dmaMin !== null && noncoherentSupported ? dmaMin : 1,
+      bounceUnalignedKmalloc: bounce,
+    };
+  }
+  return { kernel: '5.10', ARCH_KMALLOC_MINALIGN: 64, ARCH_DMA_MINALIGN: 64, faults };
+}
+
+/** 6.6 Sv39 drops RAM the linear map cannot reach (124 GiB); 5.10's covers 128 GiB. */
+function visibleMemory(p: Profile): MemoryRange[] {
+  const base = p.memory.reduce((m, b) => (b.base < m ? b.base : m), p.memory[0]?.base ?? 0n) & ~((2n << 20n) - 1n);
+  const limit = base + SV39_LAYOUT[p.kernel].linearMapSize;
+  const out: MemoryRange[] = [];
+  for (const b of p.memory) {
+    const end = b.base + b.size < limit ? b.base + b.size : limit;
+    if (end > b.base) out.push({ base: b.base, size: end - b.base });
+  }
+  return out;
+}
+
+/** swiotlb_init allocates its pool low (memblock_alloc_low: top-down below 4 GiB). */
+function swiotlbPlacement(p: Profile, memory: MemoryRange[]): { base: bigint; nslabs: number } | null {
+  if (!kconfigEnabled(p, 'CONFIG_SWIOTLB') || p.platform.swiotlbSlots <= 0) return null;
+  const bytes = BigInt(p.platform.swiotlbSlots) * IO_TLB_SIZE;
+  let best: bigint | null = null;
+  for (const b of memory) {
+    const top = b.base + b.size < FOUR_GIB ? b.base + b.size : FOUR_GIB;
+    const start = (top - bytes) & ~(PAGE_SIZE_N - 1n);
+    if (top > b.base && start >= b.base && (best === null || start > best)) best = start;
+  }
+  return best === null ? null : { base: best, nslabs: p.platform.swiotlbSlots };
+}
+
+export function mmConfigOf(p: Profile, extraReserved: readonly MemoryRange[] = []): MmConfig {
   return {
     kernel: p.kernel,
-    memory: p.memory,
-    reserved: p.reserved,
+    memory: visibleMemory(p),
+    reserved: [...p.reserved, ...extraReserved],
     CONFIG_ZONE_DMA: kconfigEnabled(p, 'CONFIG_ZONE_DMA'),
     CONFIG_ZONE_DMA32: kconfigEnabled(p, 'CONFIG_ZONE_DMA32'),
     zoneDmaBits: p.zoneDmaBits,
     faults: new Set(p.faults),
   };
 }
+
+/** Model of of_dma_configure + the driver's dma_set_mask_and_coherent for one DeviceSpec. */
+function makeDevice(spec: Profile['devices'][number]): device {
+  const map =
+    spec.dmaRanges && spec.dmaRanges.length > 0
+      ? spec.dmaRanges.map((r) => ({ cpu_start: r.cpu, dma_start: r.dma, size: r.size, offset: BigInt.asUintN(64, r.cpu - r.dma) }))
+      : null;
+  const limit = map ? map.reduce((m, r) => (r.dma_start + r.size - 1n > m ? r.dma_start + r.size - 1n : m), 0n) : 0n;
+  return {
+    name: spec.name,
+    dma_mask: DMA_BIT_MASK(spec.dmaMaskBits),
+    coherent_dma_mask: DMA_BIT_MASK(spec.coherentMaskBits),
+    bus_dma_limit: limit,
+    dma_range_map: map,
+    dma_coherent: false,
+    hwSnoops: spec.coherent,
+    dma_ops: null,
+  };
+}
+
+export function buildMachine(p: Profile): Machine {
+  const faults = new Set<string>(p.faults);
+  const memory = visibleMemory(p);
+  const pool = swiotlbPlacement(p, memory);
+  const reservedExtra = pool ? [{ base: pool.base, size: BigInt(pool.nslabs) * IO_TLB_SIZE }] : [];
+  const mem = new PhysMemory(p.memory);
+  const geometry = p.platform.geometry === 'sg2042' ? SG2042_GEOMETRY : MODEL_GEOMETRY;
+  const mm = buildMm(mmConfigOf(p, reservedExtra));
+  const lowest = memory.reduce((m, b) => (b.base < m ? b.base : m), memory[0].base);
+  const init_mm = createInitMm(memTypeConfig(p.platform.memTypes.scheme, p.platform.memTypes.theadTable, faults), {
+    kernel: p.kernel,
+    phys_ram_base: lowest,
+    memory,
+  });
+  const cache = new Map<string, boolean>();
+  const cfg = (sym: string) => {
+    let v = cache.get(sym);
+    if (v === undefined) cache.set(sym, (v = kconfigEnabled(p, sym)));
+    return v;
+  };
+  const f = p.platform.cmoFlavour;
+  const noncoherentSupported = (f === 'zicbom' && cfg('CONFIG_RISCV_ISA_ZICBOM')) || (f !== 'zicbom' && f !== 'none' && cfg('CONFIG_ERRATA_THEAD_CMO'));
+  const bounce = p.kernel === '6.6' && cfg('CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC') && pool !== null;
+  const slabCfg = slabConfigOf(p, faults, noncoherentSupported, bounce);
+  const caches = new C920Caches(geometry, mem);
+  const m: Machine = {
+    profile: p,
+    faults,
+    mem,
+    caches,
+    mm,
+    init_mm,
+    hart: { maee: p.platform.maee, pbmte: p.platform.pbmte },
+    kernelHart: 0,
+    devices: p.devices.map(makeDevice),
+    swiotlbPool: pool,
+    warnings: [],
+    cfg,
+    slab: kmallocCreate(mm, slabCfg),
+    io_tlb: null,
+    cpuMem: { load: () => new Uint8Array(0), store: () => undefined },
+    dmaCacheAlignment: slabCfg.kernel === '6.6' ? (slabCfg.dma_cache_alignment ?? 1) : (slabCfg.ARCH_DMA_MINALIGN ?? 1),
+    bounceUnalignedKmalloc: bounce,
+    debug: cfg('CONFIG_DMA_API_DEBUG') ? dmaDebugCreate(p.kernel) : null,
+    debugPhysOf: (va) => walkPageTable(init_mm, va)?.pa ?? null,
+  };
+  m.cpuMem = {
+    load: (pa, len) => cpuLoad(m, m.kernelHart, phys_to_virt(init_mm, pa), len),
+    store: (pa, data) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), data),
+  };
+  // 5.10 profiles stand for 5.10.y with the swiotlb info-leak fix (ddbd89deb7d3 "swiotlb: fix info leak
+  // with DMA_FROM_DEVICE", backported 2022): the map copies the original for every direction.
+  if (pool !== null) {
+    m.io_tlb = swiotlbInit(pool, p.kernel, faults, { cpu: m.cpuMem, alwaysBounceOnMap: !faults.has('swiotlb-from-device-no-copy') });
+  }
+  return m;
+}
+

@@ -51,6 +51,23 @@ export const FAULTS = {
     fn: 'pgprot_dmacoherent',
     description: 'returns the prot unchanged, so coherent remaps stay cacheable',
   },
+  'prep-coherent-skipped': {
+    fn: 'arch_dma_prep_coherent',
+    description: 'does nothing: dirty lines of the linear alias survive the remap and are written back over the buffer later',
+  },
+  'sync-for-cpu-skipped': {
+    fn: 'arch_sync_dma_for_cpu',
+    description: 'does nothing: lines speculatively filled during DMA are read instead of what the device wrote',
+  },
+  'kmalloc-minalign-8': {
+    fn: 'kmalloc',
+    description: 'minimum alignment 8 even where the kernel guarantees ARCH_DMA_MINALIGN: small objects share 64-byte lines',
+  },
+  'swiotlb-from-device-no-copy': {
+    fn: 'swiotlb_tbl_map_single',
+    description:
+      'copies the original buffer into the bounce slot only for TO_DEVICE/BIDIRECTIONAL (v5.10 before ddbd89deb7d3 "swiotlb: fix info leak with DMA_FROM_DEVICE"): bytes the device does not write come back as stale slot contents',
+  },
 } as const satisfies Record<string, { fn: string; description: string }>;
 
 export type FaultName = keyof typeof FAULTS;

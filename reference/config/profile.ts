@@ -11,6 +11,39 @@ export interface MemoryRange {
   size: bigint;
 }
 
+/** A DMA master as the device tree and its driver describe it. */
+export interface DeviceSpec {
+  name: string;
+  /** dma-coherent (snoops the CPU caches) vs dma-noncoherent / the root default. */
+  coherent: boolean;
+  /** What the driver asks for with dma_set_mask_and_coherent. */
+  dmaMaskBits: number;
+  coherentMaskBits: number;
+  /** dma-ranges of the parent bus: CPU address, bus (DMA) address, size. */
+  dmaRanges?: readonly { cpu: bigint; dma: bigint; size: bigint }[];
+}
+
+/** Hardware facts and what the kernel's boot code patched in for them. */
+export interface PlatformSpec {
+  /** Cache geometry name: 'sg2042' (16 clusters x 4 harts) or 'model' (2 x 2, same line and cache facts). */
+  geometry: 'sg2042' | 'model';
+  /** th.mxstatus.MAEE (XTheadMae) and menvcfg.PBMTE (Svpbmt) as firmware set them. */
+  maee: boolean;
+  pbmte: boolean;
+  /** riscv,cbom-block-size from the device tree (0 = absent). */
+  cbomBlockSize: number;
+  /** menvcfg.CBIE as firmware set it (OpenSBI: 3 when Zicbom is present). */
+  menvcfgCbie: 0 | 1 | 2 | 3;
+  /** What ALT_CMO_OP / the vendor range helpers execute on this kernel + hart. */
+  cmoFlavour: 'none' | 'zicbom' | 'thead-va-cval1' | 'thead-va' | 'thead-pa' | 'sophgo-pa';
+  /** Vendor 5.10 dma_wb_range / dma_wbinv_range variant, when the C920 patch is in. */
+  vendorCmo: 'th1520-beagleboard' | 'th1520-beagleboard-preinit' | 'sg2042-sophgo' | 'd1-c906' | null;
+  /** How PTE memory-type bits are produced. */
+  memTypes: { scheme: 'svpbmt' | 'thead-mae' | 'none' | 'vendor-5.10-static'; theadTable: '5.19-6.6' | '6.7-typo' | 'fixed' | 'sophgo' };
+  /** io_tlb slots of 2 KiB (a model bound; the kernel default is 64 MiB); 0 = no swiotlb. */
+  swiotlbSlots: number;
+}
+
 /** Expected verdict of an invariant on this profile; 'n/a' when it does not apply. */
 export type Expectation = 'holds' | 'violated' | 'n/a';
 
@@ -28,6 +61,8 @@ export interface Profile {
   cmdline: string;
   /** zone_dma_bits where CONFIG_ZONE_DMA is set (24 unless the arch says otherwise). */
   zoneDmaBits: number;
+  platform: PlatformSpec;
+  devices: readonly DeviceSpec[];
   /** Fault switches: model defects that should make some invariant fail. */
   faults: readonly FaultName[];
   /** Expected verdict per invariant name. */

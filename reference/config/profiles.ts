@@ -1,21 +1,84 @@
 // Built-in profiles. Memory maps are "-like": shaped after the boards (RAM
 // below and above 4 GiB on SG2042-class machines, small boards with all RAM in
-// ZONE_DMA32), not copied from a particular board's device tree.
+// ZONE_DMA32), not copied from a particular board's device tree. Kconfig sets
+// list resolved symbols, as a real .config does (selects already applied).
 
-import type { Expectation, KernelVersion, MemoryRange, Profile } from './profile.ts';
+import type { DeviceSpec, Expectation, KernelVersion, MemoryRange, PlatformSpec, Profile } from './profile.ts';
 import { FAULTS, type FaultName } from './faults.ts';
 
 const GiB = 1n << 30n;
 const MiB = 1n << 20n;
 
-/** Kconfig every riscv64 profile shares (arch/riscv/Kconfig: 64BIT selects ZONE_DMA32). */
-const RISCV64_BASE = {
-  CONFIG_RISCV: true,
-  CONFIG_64BIT: true,
-  CONFIG_MMU: true,
-  CONFIG_ZONE_DMA32: true,
+type Kconfig = Record<string, boolean | number | string>;
+
+/** arch/riscv/Kconfig for 64-bit: ZONE_DMA32, SWIOTLB (the bounce pool every riscv64 kernel has). */
+const RISCV64: Kconfig = { CONFIG_RISCV: true, CONFIG_64BIT: true, CONFIG_MMU: true, CONFIG_ZONE_DMA32: true, CONFIG_SWIOTLB: true };
+
+/** Vendor 5.10 as the seed notes found it: no DMA_OPS, no arch sync hooks, no prep, no remap. */
+const K510_VENDOR: Kconfig = { ...RISCV64 };
+
+/** Vendor 5.10 with the missing options and the C920 non-coherency patch added. */
+const K510_FIXED: Kconfig = {
+  ...RISCV64,
+  CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE: true,
+  CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU: true,
+  CONFIG_ARCH_HAS_DMA_PREP_COHERENT: true,
+  CONFIG_DMA_DIRECT_REMAP: true,
+  CONFIG_DMA_REMAP: true,
   CONFIG_DMA_COHERENT_POOL: true,
-} as const;
+  CONFIG_THEAD_PATCH_NONCOHERENCY_MEMORY_MODEL: true,
+};
+
+/** Mainline 6.6, RISCV_DMA_NONCOHERENT and what it selects (riscv-c920-coherence.md §2.1). */
+const K66_NONCOHERENT: Kconfig = {
+  ...RISCV64,
+  CONFIG_RISCV_DMA_NONCOHERENT: true,
+  CONFIG_ARCH_HAS_DMA_PREP_COHERENT: true,
+  CONFIG_ARCH_HAS_SETUP_DMA_OPS: true,
+  CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU: true,
+  CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE: true,
+  CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC: true,
+  CONFIG_DMA_DIRECT_REMAP: true,
+  CONFIG_DMA_COHERENT_POOL: true,
+  CONFIG_ARCH_DMA_DEFAULT_COHERENT: true,
+};
+const K66_THEAD: Kconfig = { ...K66_NONCOHERENT, CONFIG_ERRATA_THEAD: true, CONFIG_ERRATA_THEAD_CMO: true, CONFIG_ERRATA_THEAD_PBMT: true };
+const K66_STD: Kconfig = { ...K66_NONCOHERENT, CONFIG_RISCV_ISA_ZICBOM: true, CONFIG_RISCV_ISA_SVPBMT: true };
+
+const SG2042_66: PlatformSpec = {
+  geometry: 'model',
+  maee: true,
+  pbmte: false,
+  cbomBlockSize: 0,
+  menvcfgCbie: 0,
+  cmoFlavour: 'thead-va',
+  vendorCmo: null,
+  memTypes: { scheme: 'thead-mae', theadTable: '5.19-6.6' },
+  swiotlbSlots: 128,
+};
+const SG2042_510_VENDOR: PlatformSpec = {
+  ...SG2042_66,
+  cmoFlavour: 'none',
+  memTypes: { scheme: 'vendor-5.10-static', theadTable: '5.19-6.6' },
+};
+const SG2042_510_FIXED: PlatformSpec = { ...SG2042_510_VENDOR, vendorCmo: 'sg2042-sophgo' };
+const SG2044_66: PlatformSpec = {
+  geometry: 'model',
+  maee: false,
+  pbmte: true,
+  cbomBlockSize: 64,
+  menvcfgCbie: 3,
+  cmoFlavour: 'zicbom',
+  vendorCmo: null,
+  memTypes: { scheme: 'svpbmt', theadTable: '5.19-6.6' },
+  swiotlbSlots: 128,
+};
+
+/** SG2042 peripherals sit under the root's dma-noncoherent; one 64-bit and one 32-bit master. */
+const NONCOHERENT_DEVICES: DeviceSpec[] = [
+  { name: 'dwmac0', coherent: false, dmaMaskBits: 64, coherentMaskBits: 64 },
+  { name: 'sdhci0', coherent: false, dmaMaskBits: 32, coherentMaskBits: 32 },
+];
 
 /** SG2042-like: four 32 GiB DDR regions from 0 (one per NUMA node on the board; one node in the model). */
 const SG2042_MEMORY: MemoryRange[] = [0n, 1n, 2n, 3n].map((i) => ({ base: i * 32n * GiB, size: 32n * GiB }));
@@ -25,44 +88,111 @@ const SG2042_RESERVED: MemoryRange[] = [
   { base: 2n * MiB, size: 30n * MiB },
 ];
 
-function machine(
-  name: string,
-  kernel: KernelVersion,
-  description: string,
-  memory: MemoryRange[],
-  reserved: MemoryRange[],
-  kconfig: Record<string, boolean | number | string> = {},
-): Profile {
+interface MachineSpec {
+  name: string;
+  kernel: KernelVersion;
+  description: string;
+  memory: MemoryRange[];
+  reserved: MemoryRange[];
+  kconfig: Kconfig;
+  platform: PlatformSpec;
+  devices?: DeviceSpec[];
+  expect?: Record<string, Expectation>;
+}
+
+function machine(m: MachineSpec): Profile {
   return {
-    name,
-    description,
-    kernel,
-    kconfig: { ...RISCV64_BASE, ...kconfig },
-    memory,
-    reserved,
+    name: m.name,
+    description: m.description,
+    kernel: m.kernel,
+    kconfig: m.kconfig,
+    memory: m.memory,
+    reserved: m.reserved,
     cmdline: '',
     zoneDmaBits: 24,
+    platform: m.platform,
+    devices: m.devices ?? NONCOHERENT_DEVICES,
     faults: [],
-    expect: {},
+    expect: m.expect ?? {},
     expectDefault: 'holds',
   };
 }
 
+const SG2042 = { memory: SG2042_MEMORY, reserved: SG2042_RESERVED };
+
 export const CORRECT_PROFILES: readonly Profile[] = [
-  machine('c920-sg2042-6.6', '6.6', 'SG2042-like (64x C920), mainline 6.6, 128 GiB from 0: ZONE_DMA32 below 4 GiB, ZONE_NORMAL above', SG2042_MEMORY, SG2042_RESERVED),
-  machine('c920-sg2042-5.10-fixed', '5.10', 'SG2042-like, vendor 5.10 with the DMA options and C920 patch, 128 GiB from 0', SG2042_MEMORY, SG2042_RESERVED),
-  machine('board-1g-6.6', '6.6', 'small board: 1 GiB at 0x8000_0000, all RAM in ZONE_DMA32 (ZONE_NORMAL empty)', [{ base: 0x8000_0000n, size: GiB }], [{ base: 0x8000_0000n, size: 2n * MiB }]),
-  machine(
-    'three-zone-5.10',
-    '5.10',
-    'synthetic: CONFIG_ZONE_DMA (zone_dma_bits 24) + DMA32 + NORMAL with small zones, so GFP_DMA and zone fallbacks are reached (arm64/x86-like zones, not a riscv config)',
-    [
+  machine({
+    name: 'c920-sg2042-6.6',
+    kernel: '6.6',
+    description: 'SG2042-like (C920, XTheadMae + XTheadCmo), mainline 6.6 with the T-Head errata; 128 GiB from 0',
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+  }),
+  machine({
+    name: 'c920-sg2042-5.10-fixed',
+    kernel: '5.10',
+    description: 'SG2042-like, vendor 5.10 with the arch DMA options and the C920 patch (dma_wb_range/dma_wbinv_range, static MAE bits)',
+    ...SG2042,
+    kconfig: K510_FIXED,
+    platform: SG2042_510_FIXED,
+  }),
+  machine({
+    name: 'c920v2-sg2044-6.6',
+    kernel: '6.6',
+    description: 'SG2044-like (C920v2: standard Svpbmt and Zicbom, 64-byte blocks), mainline 6.6; 128 GiB from 0',
+    ...SG2042,
+    kconfig: K66_STD,
+    platform: SG2044_66,
+  }),
+  machine({
+    name: 'c920-sg2042-6.6-coherent-pcie',
+    kernel: '6.6',
+    description: 'SG2042-like on 6.6 with a dma-coherent PCIe master (the 2026 firmware) beside a non-coherent one',
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+    devices: [
+      { name: 'nvme0', coherent: true, dmaMaskBits: 64, coherentMaskBits: 64 },
+      { name: 'sdhci0', coherent: false, dmaMaskBits: 32, coherentMaskBits: 32 },
+    ],
+  }),
+  machine({
+    name: 'board-1g-6.6',
+    kernel: '6.6',
+    description: 'small C910/C920 board: 1 GiB at 0x8000_0000, all RAM in ZONE_DMA32 (ZONE_NORMAL empty), mainline 6.6',
+    memory: [{ base: 0x8000_0000n, size: GiB }],
+    reserved: [{ base: 0x8000_0000n, size: 2n * MiB }],
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+  }),
+  machine({
+    name: 'three-zone-5.10',
+    kernel: '5.10',
+    description:
+      'synthetic: CONFIG_ZONE_DMA (zone_dma_bits 24) + DMA32 + NORMAL with small zones, so GFP_DMA and zone fallbacks are reached (arm64/x86-like zones, not a riscv config)',
+    memory: [
       { base: 0n, size: 48n * MiB },
       { base: 4n * GiB, size: 24n * MiB },
     ],
-    [{ base: 0n, size: 1n * MiB }],
-    { CONFIG_ZONE_DMA: true },
-  ),
+    reserved: [{ base: 0n, size: 2n * MiB }],
+    kconfig: { ...K510_FIXED, CONFIG_ZONE_DMA: true },
+    platform: SG2042_510_FIXED,
+  }),
+];
+
+/** Machines that are broken as shipped: the invariants they break are declared. */
+export const BROKEN_PROFILES: readonly Profile[] = [
+  machine({
+    name: 'c920-sg2042-5.10-vendor',
+    kernel: '5.10',
+    description:
+      'SG2042-like, vendor 5.10 as the seed notes found it: CONFIG_DMA_OPS, ARCH_HAS_SYNC_DMA_FOR_{DEVICE,CPU} and ARCH_HAS_DMA_PREP_COHERENT unset, so every device counts as coherent and no cache maintenance runs',
+    ...SG2042,
+    kconfig: K510_VENDOR,
+    platform: SG2042_510_VENDOR,
+    expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated' },
+  }),
 ];
 
 /** Which invariants each fault must break, and on which correct profile it runs. */
@@ -95,7 +225,7 @@ export function faultProfile(fault: FaultName): Profile {
 
 export const FAULT_PROFILES: readonly Profile[] = (Object.keys(FAULT_TARGETS) as FaultName[]).map(faultProfile);
 
-export const BUILTIN_PROFILES: readonly Profile[] = [...CORRECT_PROFILES, ...FAULT_PROFILES];
+export const BUILTIN_PROFILES: readonly Profile[] = [...CORRECT_PROFILES, ...BROKEN_PROFILES, ...FAULT_PROFILES];
 
 export function findProfile(name: string): Profile | undefined {
   return BUILTIN_PROFILES.find((p) => p.name === name);

@@ -1,0 +1,27 @@
+// struct device, the fields the DMA layer reads (include/linux/device.h,
+// include/linux/dma-map-ops.h). Built from a DeviceSpec by of_dma_configure-like
+// setup in reference/system.ts.
+
+export interface bus_dma_region {
+  cpu_start: bigint;
+  dma_start: bigint;
+  size: bigint;
+  /** cpu_start - dma_start, u64 wrap-around */
+  offset: bigint;
+}
+
+export interface device {
+  name: string;
+  /** `u64 *dma_mask`: null = no pointer (the kernel rejects mapping then). */
+  dma_mask: bigint | null;
+  coherent_dma_mask: bigint;
+  /** 0 = no limit. */
+  bus_dma_limit: bigint;
+  /** null = identity; otherwise entries (the kernel's size==0 sentinel is implicit). */
+  dma_range_map: readonly bus_dma_region[] | null;
+  /** Only meaningful where the arch has sync hooks (dev_is_dma_coherent). */
+  dma_coherent: boolean;
+  /** What the hardware really does: snoop the CPU caches or not (the device tree's claim may differ). */
+  hwSnoops: boolean;
+  dma_ops: null;
+}
