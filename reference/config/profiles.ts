@@ -204,6 +204,12 @@ const FAULT_TARGETS: Partial<Record<FaultName, { base: string; breaks: string[] 
   'buddy-split-keeps-upper': { base: 'three-zone-5.10', breaks: ['no-overlap'] },
   'buddy-unaligned-carve': { base: 'board-1g-6.6', breaks: ['order-alignment'] },
   'gfp-zone-dma32-as-normal': { base: 'c920-sg2042-6.6', breaks: ['zone'] },
+  'cmo-clean-l1-only': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read'] },
+  'cmo-block-size-128': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read'] },
+  'prep-coherent-skipped': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read'] },
+  'sync-for-cpu-skipped': { base: 'c920v2-sg2044-6.6', breaks: ['no-stale-read'] },
+  'pgprot-dmacoherent-cacheable': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read', 'pte-attributes'] },
+  'swiotlb-from-device-no-copy': { base: 'c920-sg2042-5.10-fixed', breaks: ['no-stale-read'] },
 };
 
 export function faultProfile(fault: FaultName): Profile {

@@ -2,22 +2,23 @@
 // target invariants fail, with a shrunk counterexample.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { FAULT_PROFILES } from '../../reference/config/profiles.ts';
+import { BROKEN_PROFILES, FAULT_PROFILES } from '../../reference/config/profiles.ts';
 import { harnessesFor } from '../../properties/catalog.ts';
 import { checkProperty } from '../../properties/run.ts';
 import { numRunsFor } from '../../properties/settings.ts';
 
 // Detection is a claim about the default settings, so it runs on a fixed seed unless FC_SEED says otherwise.
 const seed = fc.readConfigureGlobal().seed ?? 42;
-const runs = numRunsFor(1000);
+// fast-check stops at the first failure, so a generous bound only costs time when detection is hard.
+const runs = numRunsFor(3000);
 
-const cases = FAULT_PROFILES.flatMap((p) =>
+const cases = [...BROKEN_PROFILES, ...FAULT_PROFILES].flatMap((p) =>
   Object.entries(p.expect)
     .filter(([, v]) => v === 'violated')
     .map(([inv]) => [p.name, inv, p] as const),
 );
 
-describe('fault switches are detected', () => {
+describe('broken profiles and fault switches are detected', () => {
   it.each(cases)('%s breaks %s', (_n, inv, profile) => {
     const hs = harnessesFor(inv).filter((h) => h.appliesTo(profile));
     const results = hs.map((h) => checkProperty(h, profile, [inv], { numRuns: runs, seed }));
