@@ -120,7 +120,7 @@ export const GOLDEN_SCENARIOS: GoldenScenario[] = [
       'The driver writes a descriptor into a dma_alloc_coherent buffer and the non-coherent device reads it. If the CPU ' +
       'mapping is cacheable (vendor 5.10: every device counts as coherent, so no remap; or pgprot_dmacoherent returning ' +
       'the prot unchanged) the descriptor sits dirty in the cache and the device reads the old bytes.',
-    source: 'riscv-c920-coherence.md §7(d); historic-bugs.md F1/§8 #7 (T-Head NC/IO memory types)',
+    source: 'riscv-c920-coherence.md §7(d); vendor 5.10 as the seed notes found it (no ARCH_HAS_SYNC_DMA_* hooks, so no remap)',
     ops: [
       { k: 'alloc_coherent', dev: DWMAC0, size: 4096 },
       { k: 'cpu_store', target: 0, coh: true, off: 0, len: 64, val: 0x5a, hart: 0 },

@@ -184,7 +184,10 @@ export function buildMachine(p: Profile): Machine {
   // 5.10 profiles stand for 5.10.y with the swiotlb info-leak fix (ddbd89deb7d3 "swiotlb: fix info leak
   // with DMA_FROM_DEVICE", backported 2022): the map copies the original for every direction.
   if (pool !== null) {
-    m.io_tlb = swiotlbInit(pool, p.kernel, faults, { cpu: m.cpuMem, alwaysBounceOnMap: !faults.has('swiotlb-from-device-no-copy') });
+    // The boot-time memset of the pool happened long before any DMA and its lines were written back:
+    // the pool reads zero from memory, recorded as a range rather than 4096 materialised lines.
+    mem.zeroLines(pool.base, BigInt(pool.nslabs) * IO_TLB_SIZE);
+    m.io_tlb = swiotlbInit(pool, p.kernel, faults, { alwaysBounceOnMap: !faults.has('swiotlb-from-device-no-copy') });
   }
   return m;
 }

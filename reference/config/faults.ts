@@ -68,6 +68,10 @@ export const FAULTS = {
     description:
       'copies the original buffer into the bounce slot only for TO_DEVICE/BIDIRECTIONAL (v5.10 before ddbd89deb7d3 "swiotlb: fix info leak with DMA_FROM_DEVICE"): bytes the device does not write come back as stale slot contents',
   },
+  'debug-unmap-skips-dir-check': {
+    fn: 'check_unmap',
+    description: 'CONFIG_DMA_API_DEBUG does not compare the unmap direction with the map direction, so a wrong-direction unmap goes unreported',
+  },
 } as const satisfies Record<string, { fn: string; description: string }>;
 
 export type FaultName = keyof typeof FAULTS;

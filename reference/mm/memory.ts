@@ -19,6 +19,8 @@ export function lineBase(line: number): bigint {
 
 export class PhysMemory {
   private readonly lines = new Map<number, Uint8Array>();
+  /** Line ranges [first, end) that read as zero until written (boot-time memsets), so they cost nothing. */
+  private readonly zeroed: { first: number; end: number }[] = [];
   readonly banks: readonly MemoryRange[];
 
   constructor(banks: readonly MemoryRange[]) {
@@ -32,6 +34,22 @@ export class PhysMemory {
     return false;
   }
 
+  /** What an absent line holds: zero inside a boot-zeroed range, else poison. */
+  private fresh(line: number): Uint8Array {
+    this.check(line);
+    for (const z of this.zeroed) if (line >= z.first && line < z.end) return new Uint8Array(LINE_BYTES);
+    return new Uint8Array(LINE_BYTES).fill(POISON);
+  }
+
+  /** Zero whole lines [pa, pa+len) without materialising them (memblock_alloc's memset at boot). */
+  zeroLines(pa: bigint, len: bigint): void {
+    if ((pa | len) & BigInt(LINE_BYTES - 1)) throw new ModelError('zeroLines needs line-aligned ranges');
+    const first = lineOf(pa);
+    const end = lineOf(pa + len);
+    if (this.lines.size > 0) for (let l = first; l < end; l++) this.lines.delete(l);
+    this.zeroed.push({ first, end });
+  }
+
   private check(line: number): void {
     if (!this.isRam(lineBase(line), BigInt(LINE_BYTES))) {
       throw new ModelError(`physical access outside RAM at ${hex(lineBase(line))}`);
@@ -42,16 +60,14 @@ export class PhysMemory {
   readLine(line: number): Uint8Array {
     const l = this.lines.get(line);
     if (l !== undefined) return l.slice();
-    this.check(line);
-    return new Uint8Array(LINE_BYTES).fill(POISON);
+    return this.fresh(line);
   }
 
   /** Write `data` (64 bytes) as the line's content; `mask` limits which bytes change. */
   writeLine(line: number, data: Uint8Array, mask?: readonly boolean[]): void {
     let l = this.lines.get(line);
     if (l === undefined) {
-      this.check(line);
-      l = new Uint8Array(LINE_BYTES).fill(POISON);
+      l = this.fresh(line);
       this.lines.set(line, l);
     }
     if (mask === undefined) l.set(data.subarray(0, LINE_BYTES));
@@ -67,11 +83,7 @@ export class PhysMemory {
       const off = Number(a & BigInt(LINE_BYTES - 1));
       const n = Math.min(LINE_BYTES - off, len - done);
       const l = this.lines.get(line);
-      if (l !== undefined) out.set(l.subarray(off, off + n), done);
-      else {
-        this.check(line);
-        out.fill(POISON, done, done + n);
-      }
+      out.set((l ?? this.fresh(line)).subarray(off, off + n), done);
       done += n;
     }
     return out;
@@ -86,8 +98,7 @@ export class PhysMemory {
       const n = Math.min(LINE_BYTES - off, data.length - done);
       let l = this.lines.get(line);
       if (l === undefined) {
-        this.check(line);
-        l = new Uint8Array(LINE_BYTES).fill(POISON);
+        l = this.fresh(line);
         this.lines.set(line, l);
       }
       l.set(data.subarray(done, done + n), off);

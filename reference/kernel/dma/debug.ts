@@ -86,6 +86,8 @@ export interface DmaDebugState {
   overlapWarned: boolean;
   readonly reports: DmaDebugReport[];
   readonly warnings: DmaDebugWarning[];
+  /** Fault switches (reference/config/faults.ts) this checker honours. */
+  readonly faults: ReadonlySet<string>;
 }
 
 export interface DmaDebugOptions {
@@ -95,6 +97,8 @@ export interface DmaDebugOptions {
   allErrors?: boolean;
   /** debugfs num_errors (default 1). */
   numErrors?: number;
+  /** Fault switches of the profile (only debug-unmap-skips-dir-check is read here). */
+  faults?: ReadonlySet<string>;
 }
 
 export interface DmaDebugMapOptions {
@@ -145,6 +149,7 @@ export function dmaDebugCreate(kernel: KernelVersion, opts: DmaDebugOptions = {}
     overlapWarned: false,
     reports: [],
     warnings: [],
+    faults: opts.faults ?? new Set(),
   };
 }
 
@@ -464,6 +469,7 @@ function removeEntry(st: DmaDebugState, entry: DmaDebugEntry): void {
  * report an invalid address (DMA_MAPPING_ERROR) or memory never allocated and
  * stop. Otherwise every mismatch is reported (size; type, else coherent CPU
  * address; sg count; direction; unchecked map error) and the entry is removed.
+ * Fault debug-unmap-skips-dir-check drops the direction comparison.
  */
 export function check_unmap(st: DmaDebugState, fn: string, ref: DmaDebugEntry): void {
   kenter('check_unmap');
@@ -524,7 +530,7 @@ export function check_unmap(st: DmaDebugState, fn: string, ref: DmaDebugEntry): 
       );
     }
 
-    if (ref.direction !== entry.direction) {
+    if (ref.direction !== entry.direction && !st.faults.has('debug-unmap-skips-dir-check')) {
       err_printk(
         st,
         fn,

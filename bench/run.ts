@@ -1,0 +1,86 @@
+// npm run bench: throughput of every harness (invariants checked after every
+// operation) and how cost scales with the declared RAM. Prints a table and
+// writes bench/results.json. Timings are measurements, never assertions.
+
+import { writeFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { CORRECT_PROFILES } from '../reference/config/profiles.ts';
+import type { Profile } from '../reference/config/profile.ts';
+import { HARNESSES, type AnyHarness } from '../properties/catalog.ts';
+import { runSequence } from '../model/harness.ts';
+import { checkProperty, sequenceArb } from '../properties/run.ts';
+
+const SEQUENCES = Number(process.env.BENCH_SEQUENCES ?? 500);
+
+interface Row {
+  harness: string;
+  profile: string;
+  sequences: number;
+  ops: number;
+  seqPerSec: number;
+  opsPerSec: number;
+  propertySeqPerSec: number;
+}
+
+function throughput(h: AnyHarness, p: Profile): Row {
+  const invs = h.invariants.map((i) => i.name);
+  const seqs = fc.sample(sequenceArb(h, p, h.maxOps ?? 60), { numRuns: SEQUENCES, seed: 1 });
+  let ops = 0;
+  for (const s of seqs) ops += s.length + (h.finalOps ? h.finalOps().length : 0);
+  const t0 = performance.now();
+  for (const s of seqs) runSequence(h, p, s, invs);
+  const dt = (performance.now() - t0) / 1000;
+  // The whole property as the suite runs it: generation + execution + checks.
+  const t1 = performance.now();
+  checkProperty(h, p, invs, { numRuns: SEQUENCES, seed: 1 });
+  const dt2 = (performance.now() - t1) / 1000;
+  return {
+    harness: h.name,
+    profile: p.name,
+    sequences: SEQUENCES,
+    ops,
+    seqPerSec: Math.round(SEQUENCES / dt),
+    opsPerSec: Math.round(ops / dt),
+    propertySeqPerSec: Math.round(SEQUENCES / dt2),
+  };
+}
+
+function scaled(base: Profile, mibs: number): Profile {
+  const mib = (x: number) => BigInt(x) << 20n;
+  const size = mib(mibs);
+  return {
+    ...base,
+    name: `${base.name}@${mibs >= 1024 ? `${mibs / 1024}GiB` : `${mibs}MiB`}`,
+    memory: [{ base: 0x8000_0000n, size }],
+    reserved: [{ base: 0x8000_0000n, size: mib(2) }],
+  };
+}
+
+function main(): void {
+  const base = CORRECT_PROFILES.find((p) => p.name === 'c920-sg2042-6.6')!;
+  const rows: Row[] = [];
+  for (const h of HARNESSES) if (h.appliesTo(base)) rows.push(throughput(h, base));
+  console.log(`throughput on ${base.name} (${SEQUENCES} sequences each, invariants after every operation)`);
+  console.log('harness       seq/s     ops/s   property seq/s (with generation)');
+  for (const r of rows) console.log(`${r.harness.padEnd(12)} ${String(r.seqPerSec).padStart(6)} ${String(r.opsPerSec).padStart(9)} ${String(r.propertySeqPerSec).padStart(8)}`);
+
+  const scale: { ram: string; opsPerSec: number; heapMiB: number }[] = [];
+  const coh = HARNESSES.find((h) => h.name === 'coherence')!;
+  const buddy = HARNESSES.find((h) => h.name === 'buddy')!;
+  console.log('\nscale: declared RAM vs cost (buddy + coherence harnesses)');
+  console.log('RAM        buddy ops/s  coherence ops/s  heap MiB');
+  for (const mibs of [256, 4096, 32768, 131072]) {
+    const p = scaled(base, mibs);
+    global.gc?.();
+    const b = throughput(buddy, p);
+    const c = throughput(coh, p);
+    const heap = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
+    scale.push({ ram: p.name.split('@')[1], opsPerSec: c.opsPerSec, heapMiB: heap });
+    console.log(`${p.name.split('@')[1].padEnd(10)} ${String(b.opsPerSec).padStart(11)} ${String(c.opsPerSec).padStart(16)} ${String(heap).padStart(9)}`);
+  }
+  const out = { date: new Date().toISOString(), node: process.version, sequences: SEQUENCES, throughput: rows, scale };
+  writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
+  console.log('\nwritten bench/results.json');
+}
+
+main();
