@@ -9,16 +9,18 @@ import { PhysMemory } from './mm/memory.ts';
 import { C920Caches, MODEL_GEOMETRY, SG2042_GEOMETRY } from './hw/c920-cache.ts';
 import { createInitMm, memTypeConfig, SV39_LAYOUT, type HartMode, type MmStruct } from './arch/riscv/pgtable.ts';
 import type { device } from './include/linux/device.ts';
-import { DMA_BIT_MASK, PAGE_SIZE_N } from './types.ts';
+import { DMA_BIT_MASK, PAGE_ALIGN, PAGE_SIZE_N } from './types.ts';
 import type { MemoryRange } from './config/profile.ts';
 import { kmallocCreate, type KmallocState, type SlabConfig } from './mm/slab.ts';
 import { swiotlbInit, type CpuMemAccess, type IoTlbMem } from './kernel/dma/swiotlb.ts';
 import { dmaDebugCreate, type DmaDebugState } from './kernel/dma/debug.ts';
 import { cpuLoad, cpuStore } from './hw/cpu.ts';
-import { phys_to_virt, walkPageTable } from './arch/riscv/pgtable.ts';
-import { L1_CACHE_BYTES } from './types.ts';
+import { page_address, phys_to_virt, walkPageTable } from './arch/riscv/pgtable.ts';
+import { arch_setup_dma_ops } from './arch/riscv/dma-noncoherent.ts';
+import { L1_CACHE_BYTES, PAGE_SIZE } from './types.ts';
 
-const FOUR_GIB = 1n << 32n;
+/** include/linux/memblock.h default (riscv defines none). */
+const ARCH_LOW_ADDRESS_LIMIT = 0xffff_ffffn;
 const IO_TLB_SIZE = 2048n;
 
 export interface Machine {
@@ -87,17 +89,47 @@ function visibleMemory(p: Profile): MemoryRange[] {
   return out;
 }
 
-/** swiotlb_init allocates its pool low (memblock_alloc_low: top-down below 4 GiB). */
+/**
+ * swiotlb_init allocates its pool low: memblock_alloc_low(bytes, PAGE_SIZE) =
+ * memblock_alloc_try_nid(.., MEMBLOCK_LOW_LIMIT, ARCH_LOW_ADDRESS_LIMIT) (5.10,
+ * 6.6), which __memblock_find_range_top_down serves from the highest free
+ * (memory minus reserved) range: cand = round_down(min(end, limit) - size,
+ * align). riscv keeps the generic ARCH_LOW_ADDRESS_LIMIT 0xffffffff, an
+ * inclusive bound that memblock uses as an exclusive end, so the last page
+ * below 4 GiB stays unused; memblock also never hands out the first page.
+ */
 function swiotlbPlacement(p: Profile, memory: MemoryRange[]): { base: bigint; nslabs: number } | null {
   if (!kconfigEnabled(p, 'CONFIG_SWIOTLB') || p.platform.swiotlbSlots <= 0) return null;
-  const bytes = BigInt(p.platform.swiotlbSlots) * IO_TLB_SIZE;
+  const bytes = PAGE_ALIGN(BigInt(p.platform.swiotlbSlots) * IO_TLB_SIZE);
   let best: bigint | null = null;
-  for (const b of memory) {
-    const top = b.base + b.size < FOUR_GIB ? b.base + b.size : FOUR_GIB;
-    const start = (top - bytes) & ~(PAGE_SIZE_N - 1n);
-    if (top > b.base && start >= b.base && (best === null || start > best)) best = start;
+  for (const r of freeRanges(memory, p.reserved)) {
+    const start = r.base > PAGE_SIZE_N ? r.base : PAGE_SIZE_N;
+    const end = r.base + r.size < ARCH_LOW_ADDRESS_LIMIT ? r.base + r.size : ARCH_LOW_ADDRESS_LIMIT;
+    if (end < bytes || end <= start) continue;
+    const cand = (end - bytes) & ~(PAGE_SIZE_N - 1n);
+    if (cand >= start && (best === null || cand > best)) best = cand;
   }
   return best === null ? null : { base: best, nslabs: p.platform.swiotlbSlots };
+}
+
+/** memblock's free ranges: memory minus the reservations (for_each_free_mem_range). */
+function freeRanges(memory: readonly MemoryRange[], reserved: readonly MemoryRange[]): MemoryRange[] {
+  let out = memory.map((b) => ({ base: b.base, size: b.size }));
+  for (const r of reserved) {
+    const next: MemoryRange[] = [];
+    for (const b of out) {
+      const bEnd = b.base + b.size;
+      const rEnd = r.base + r.size;
+      if (rEnd <= b.base || r.base >= bEnd) {
+        next.push(b);
+        continue;
+      }
+      if (r.base > b.base) next.push({ base: b.base, size: r.base - b.base });
+      if (rEnd < bEnd) next.push({ base: rEnd, size: bEnd - rEnd });
+    }
+    out = next;
+  }
+  return out;
 }
 
 export function mmConfigOf(p: Profile, extraReserved: readonly MemoryRange[] = []): MmConfig {
@@ -128,6 +160,9 @@ function makeDevice(spec: Profile['devices'][number]): device {
     dma_coherent: false,
     hwSnoops: spec.coherent,
     dma_ops: null,
+    dma_mem: null,
+    cma_area: null,
+    memoryRegion: spec.memoryRegion ?? null,
   };
 }
 
@@ -154,7 +189,11 @@ export function buildMachine(p: Profile): Machine {
   const f = p.platform.cmoFlavour;
   const noncoherentSupported = (f === 'zicbom' && cfg('CONFIG_RISCV_ISA_ZICBOM')) || (f !== 'zicbom' && f !== 'none' && cfg('CONFIG_ERRATA_THEAD_CMO'));
   const bounce = p.kernel === '6.6' && cfg('CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC') && pool !== null;
-  const slabCfg = slabConfigOf(p, faults, noncoherentSupported, bounce);
+  const slabCfg: SlabConfig = {
+    ...slabConfigOf(p, faults, noncoherentSupported, bounce),
+    // __GFP_ZERO objects are cleared by the kernel through the cacheable linear map.
+    zeroObject: (pa, len) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), new Uint8Array(len)),
+  };
   const caches = new C920Caches(geometry, mem);
   const m: Machine = {
     profile: p,
@@ -177,6 +216,17 @@ export function buildMachine(p: Profile): Machine {
     debug: cfg('CONFIG_DMA_API_DEBUG') ? dmaDebugCreate(p.kernel) : null,
     debugPhysOf: (va) => walkPageTable(init_mm, va)?.pa ?? null,
   };
+  // __GFP_ZERO pages: clear_page through the cacheable linear map.
+  mm.zeroPages = (pfn, order) => cpuStore(m, m.kernelHart, page_address(init_mm, pfn), new Uint8Array(PAGE_SIZE << order));
+  // device_initialize (6.6) seeds dma_coherent with dma_default_coherent (riscv selects
+  // ARCH_DMA_DEFAULT_COHERENT); of_dma_configure then passes of_dma_is_coherent to
+  // arch_setup_dma_ops, which stores it (an empty stub without CONFIG_ARCH_HAS_SETUP_DMA_OPS,
+  // as in the vendor 5.10 trees: the field stays 0 there).
+  p.devices.forEach((spec, i) => {
+    const dev = m.devices[i];
+    if (p.kernel === '6.6') dev.dma_coherent = cfg('CONFIG_ARCH_DMA_DEFAULT_COHERENT');
+    arch_setup_dma_ops(m, dev, spec.coherent);
+  });
   m.cpuMem = {
     load: (pa, len) => cpuLoad(m, m.kernelHart, phys_to_virt(init_mm, pa), len),
     store: (pa, data) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), data),

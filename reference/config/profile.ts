@@ -21,6 +21,24 @@ export interface DeviceSpec {
   coherentMaskBits: number;
   /** dma-ranges of the parent bus: CPU address, bus (DMA) address, size. */
   dmaRanges?: readonly { cpu: bigint; dma: bigint; size: bigint }[];
+  /** memory-region phandle: the name of a reserved-memory node the driver claims (of_reserved_mem_device_init). */
+  memoryRegion?: string;
+}
+
+/** A /reserved-memory child node. */
+export interface ReservedMemorySpec {
+  name: string;
+  base: bigint;
+  size: bigint;
+  compatible: 'shared-dma-pool' | 'restricted-dma-pool' | 'other';
+  /** `reusable`: a CMA area (contiguous.c claims it); otherwise per-device coherent memory (coherent.c). */
+  reusable?: boolean;
+  /** `no-map`: not in the linear map. */
+  noMap?: boolean;
+  /** `linux,cma-default`. */
+  cmaDefault?: boolean;
+  /** `linux,dma-default` (the 6.6 global coherent pool). */
+  dmaDefault?: boolean;
 }
 
 /** Hardware facts and what the kernel's boot code patched in for them. */
@@ -63,6 +81,8 @@ export interface Profile {
   zoneDmaBits: number;
   platform: PlatformSpec;
   devices: readonly DeviceSpec[];
+  /** /reserved-memory nodes (CMA areas, per-device pools); absent = none. */
+  reservedMemory?: readonly ReservedMemorySpec[];
   /** Fault switches: model defects that should make some invariant fail. */
   faults: readonly FaultName[];
   /** Expected verdict per invariant name. */

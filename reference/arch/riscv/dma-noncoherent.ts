@@ -126,7 +126,7 @@ function vendorVariant(m: Machine) {
  * direction: FROM_DEVICE falls through to BIDIRECTIONAL, which cleans because
  * ARCH_HAS_SYNC_DMA_FOR_CPU invalidates afterwards); vendor 5.10 C920 patch
  * (TO_DEVICE dma_wb_range, FROM_DEVICE and BIDIRECTIONAL dma_wbinv_range, BUG
- * otherwise); empty without CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE.
+ * otherwise, pr_err in the Sophgo tree); empty without CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE.
  */
 export function arch_sync_dma_for_device(m: Machine, paddr: bigint, size: bigint, dir: number): void {
   kenter('arch_sync_dma_for_device');
@@ -139,7 +139,11 @@ export function arch_sync_dma_for_device(m: Machine, paddr: bigint, size: bigint
       const v = vendorVariant(m);
       if (dir === DMA_TO_DEVICE) dma_wb_range(paddr, paddr + size, cmoCpu(m), v);
       else if (dir === DMA_FROM_DEVICE || dir === DMA_BIDIRECTIONAL) dma_wbinv_range(paddr, paddr + size, cmoCpu(m), v);
-      else throw new KernelBug(`arch_sync_dma_for_device: invalid direction ${dir}`);
+      else if (v === 'sg2042-sophgo') {
+        // The Sophgo tree logs and carries on where the others BUG().
+        knote('invalid direction: pr_err');
+        m.warnings.push(`arch_sync_dma_for_device: invalid direction ${dir}`);
+      } else throw new KernelBug(`arch_sync_dma_for_device: invalid direction ${dir}`);
       return;
     }
     if (dir === DMA_TO_DEVICE || dir === DMA_FROM_DEVICE || dir === DMA_BIDIRECTIONAL) arch_dma_cache_wback(m, paddr, size);

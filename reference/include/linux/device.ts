@@ -24,4 +24,10 @@ export interface device {
   /** What the hardware really does: snoop the CPU caches or not (the device tree's claim may differ). */
   hwSnoops: boolean;
   dma_ops: null;
+  /** Per-device coherent memory (kernel/dma/coherent.c struct dma_coherent_mem), null = none. */
+  dma_mem: unknown | null;
+  /** Per-device CMA area (struct cma *), null = use the default area. */
+  cma_area: unknown | null;
+  /** reserved-memory node name from the device tree's memory-region (what the driver would claim). */
+  memoryRegion: string | null;
 }

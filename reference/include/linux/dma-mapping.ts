@@ -16,12 +16,13 @@ import { PAGE_SHIFT, PAGE_SIZE } from '../../types.ts';
 export function dma_map_single_attrs(m: Machine, dev: device, ptr: bigint, size: bigint, dir: number, attrs: number): bigint {
   kenter('dma_map_single_attrs');
   try {
+    // The vmalloc rejection returns before the debug hook: dma-debug never sees that pointer.
     const vmalloc = is_vmalloc_addr(m.init_mm, ptr);
-    if (m.debug) debug.debug_dma_map_single(m.debug, dev, virt_addr_valid(m.init_mm, ptr), vmalloc);
     if (vmalloc) {
       m.warnings.push(`${dev.name}: rejecting DMA map of vmalloc memory`);
       return DMA_MAPPING_ERROR;
     }
+    if (m.debug) debug.debug_dma_map_single(m.debug, dev, virt_addr_valid(m.init_mm, ptr), vmalloc);
     const pa = virt_to_phys(m.init_mm, ptr);
     return dma_map_page_attrs(m, dev, Number(pa >> BigInt(PAGE_SHIFT)), Number(pa & BigInt(PAGE_SIZE - 1)), size, dir, attrs);
   } finally {
