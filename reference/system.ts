@@ -213,26 +213,19 @@ export function buildMachine(p: Profile): Machine {
     cpuMem: { load: () => new Uint8Array(0), store: () => undefined },
     dmaCacheAlignment: slabCfg.kernel === '6.6' ? (slabCfg.dma_cache_alignment ?? 1) : (slabCfg.ARCH_DMA_MINALIGN ?? 1),
     bounceUnalignedKmalloc: bounce,
-    debug: cfg('CONFIG_DMA_API_DEBUG') ? dmaDebugCreate(p.kernel) : null,
+    debug: cfg('CONFIG_DMA_API_DEBUG') ? dmaDebugCreate(p.kernel, { faults }) : null,
     debugPhysOf: (va) => walkPageTable(init_mm, va)?.pa ?? null,
   };
   // __GFP_ZERO pages: clear_page through the cacheable linear map.
   mm.zeroPages = (pfn, order) => cpuStore(m, m.kernelHart, page_address(init_mm, pfn), new Uint8Array(PAGE_SIZE << order));
-  // device_initialize (6.6) seeds dma_coherent with dma_default_coherent (riscv selects
-  // ARCH_DMA_DEFAULT_COHERENT); of_dma_configure then passes of_dma_is_coherent to
-  // arch_setup_dma_ops, which stores it (an empty stub without CONFIG_ARCH_HAS_SETUP_DMA_OPS,
-  // as in the vendor 5.10 trees: the field stays 0 there).
-  p.devices.forEach((spec, i) => {
-    const dev = m.devices[i];
-    if (p.kernel === '6.6') dev.dma_coherent = cfg('CONFIG_ARCH_DMA_DEFAULT_COHERENT');
-    arch_setup_dma_ops(m, dev, spec.coherent);
-  });
   m.cpuMem = {
     load: (pa, len) => cpuLoad(m, m.kernelHart, phys_to_virt(init_mm, pa), len),
     store: (pa, data) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), data),
   };
   // 5.10 profiles stand for 5.10.y with the swiotlb info-leak fix (ddbd89deb7d3 "swiotlb: fix info leak
   // with DMA_FROM_DEVICE", backported 2022): the map copies the original for every direction.
+  // of_dma_configure's last step: the arch records what the device tree says about coherence.
+  p.devices.forEach((spec, i) => arch_setup_dma_ops(m, m.devices[i], spec.coherent));
   if (pool !== null) {
     // The boot-time memset of the pool happened long before any DMA and its lines were written back:
     // the pool reads zero from memory, recorded as a range rather than 4096 materialised lines.

@@ -210,6 +210,7 @@ const FAULT_TARGETS: Partial<Record<FaultName, { base: string; breaks: string[] 
   'sync-for-cpu-skipped': { base: 'c920v2-sg2044-6.6', breaks: ['no-stale-read'] },
   'pgprot-dmacoherent-cacheable': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read', 'pte-attributes'] },
   'swiotlb-from-device-no-copy': { base: 'c920-sg2042-5.10-fixed', breaks: ['no-stale-read'] },
+  'debug-unmap-skips-dir-check': { base: 'c920-sg2042-6.6', breaks: ['debug-agreement'] },
 };
 
 export function faultProfile(fault: FaultName): Profile {
