@@ -9,14 +9,19 @@ import { PhysMemory } from './mm/memory.ts';
 import { C920Caches, MODEL_GEOMETRY, SG2042_GEOMETRY } from './hw/c920-cache.ts';
 import { createInitMm, memTypeConfig, SV39_LAYOUT, type HartMode, type MmStruct } from './arch/riscv/pgtable.ts';
 import type { device } from './include/linux/device.ts';
-import { DMA_BIT_MASK, PAGE_ALIGN, PAGE_SIZE_N } from './types.ts';
+import { PAGE_ALIGN, PAGE_SIZE_N } from './types.ts';
 import type { MemoryRange } from './config/profile.ts';
 import { kmallocCreate, type KmallocState, type SlabConfig } from './mm/slab.ts';
 import { swiotlbInit, type CpuMemAccess, type IoTlbMem } from './kernel/dma/swiotlb.ts';
 import { dmaDebugCreate, type DmaDebugState } from './kernel/dma/debug.ts';
 import { cpuLoad, cpuStore } from './hw/cpu.ts';
 import { page_address, phys_to_virt, walkPageTable } from './arch/riscv/pgtable.ts';
-import { arch_setup_dma_ops } from './arch/riscv/dma-noncoherent.ts';
+import { coherentGlobalsCreate, dma_init_reserved_memory, type CoherentGlobals } from './kernel/dma/coherent.ts';
+import { reservedMemBoot, type OfReservedMem } from './drivers/of/of_reserved_mem.ts';
+import { ofPlatformPopulate } from './drivers/of/platform.ts';
+import { dma_atomic_pool_init, type AtomicPoolState } from './kernel/dma/pool.ts';
+import { cmaActivate, cmaReserve } from './kernel/dma/contiguous.ts';
+import type { cma } from './mm/cma.ts';
 import { L1_CACHE_BYTES, PAGE_SIZE } from './types.ts';
 
 /** include/linux/memblock.h default (riscv defines none). */
@@ -52,6 +57,14 @@ export interface Machine {
   debug: DmaDebugState | null;
   /** The physical address behind a kernel virtual address (for the debug hooks); null if unmapped. */
   debugPhysOf: (va: bigint) => bigint | null;
+  /** kernel/dma/pool.c atomic pools (CONFIG_DMA_COHERENT_POOL), null when the option is off. */
+  atomicPools: AtomicPoolState | null;
+  /** mm/cma.c cma_areas[] and dma_contiguous_default_area (CONFIG_DMA_CMA; empty otherwise). */
+  cma: { areas: cma[]; default: cma | null };
+  /** drivers/of/of_reserved_mem.c reserved_mem[] and the assigned-device list. */
+  reservedMem: OfReservedMem;
+  /** kernel/dma/coherent.c globals: the 6.6 global pool and its `linux,dma-default` region. */
+  dmaCoherent: CoherentGlobals;
 }
 
 /**
@@ -144,33 +157,19 @@ export function mmConfigOf(p: Profile, extraReserved: readonly MemoryRange[] = [
   };
 }
 
-/** Model of of_dma_configure + the driver's dma_set_mask_and_coherent for one DeviceSpec. */
-function makeDevice(spec: Profile['devices'][number]): device {
-  const map =
-    spec.dmaRanges && spec.dmaRanges.length > 0
-      ? spec.dmaRanges.map((r) => ({ cpu_start: r.cpu, dma_start: r.dma, size: r.size, offset: BigInt.asUintN(64, r.cpu - r.dma) }))
-      : null;
-  const limit = map ? map.reduce((m, r) => (r.dma_start + r.size - 1n > m ? r.dma_start + r.size - 1n : m), 0n) : 0n;
-  return {
-    name: spec.name,
-    dma_mask: DMA_BIT_MASK(spec.dmaMaskBits),
-    coherent_dma_mask: DMA_BIT_MASK(spec.coherentMaskBits),
-    bus_dma_limit: limit,
-    dma_range_map: map,
-    dma_coherent: false,
-    hwSnoops: spec.coherent,
-    dma_ops: null,
-    dma_mem: null,
-    cma_area: null,
-    memoryRegion: spec.memoryRegion ?? null,
-  };
-}
-
 export function buildMachine(p: Profile): Machine {
   const faults = new Set<string>(p.faults);
   const memory = visibleMemory(p);
-  const pool = swiotlbPlacement(p, memory);
-  const reservedExtra = pool ? [{ base: pool.base, size: BigInt(pool.nslabs) * IO_TLB_SIZE }] : [];
+  // early_init_fdt_scan_reserved_mem: /reserved-memory nodes meet their handlers (coherent.c's shared-dma-pool);
+  // the non-reusable ones stay out of the buddy allocator (no-map ones stay in PhysMemory, but are not RAM to memblock).
+  const warnings: string[] = [];
+  const dmaCoherent = coherentGlobalsCreate();
+  const rmem = reservedMemBoot(p, warnings, dmaCoherent);
+  // setup_bootmem reserves CMA (dma_contiguous_reserve) before mem_init places swiotlb.
+  const cmaPlan = cmaReserve(p, memory);
+  const cmaRanges = cmaPlan.areas.map((a) => ({ base: a.base, size: a.size }));
+  const pool = swiotlbPlacement({ ...p, reserved: [...p.reserved, ...rmem.memblockReserved, ...cmaRanges] }, memory);
+  const reservedExtra = [...rmem.memblockReserved, ...cmaRanges, ...(pool ? [{ base: pool.base, size: BigInt(pool.nslabs) * IO_TLB_SIZE }] : [])];
   const mem = new PhysMemory(p.memory);
   const geometry = p.platform.geometry === 'sg2042' ? SG2042_GEOMETRY : MODEL_GEOMETRY;
   const mm = buildMm(mmConfigOf(p, reservedExtra));
@@ -204,9 +203,9 @@ export function buildMachine(p: Profile): Machine {
     init_mm,
     hart: { maee: p.platform.maee, pbmte: p.platform.pbmte },
     kernelHart: 0,
-    devices: p.devices.map(makeDevice),
+    devices: [],
     swiotlbPool: pool,
-    warnings: [],
+    warnings,
     cfg,
     slab: kmallocCreate(mm, slabCfg),
     io_tlb: null,
@@ -215,6 +214,10 @@ export function buildMachine(p: Profile): Machine {
     bounceUnalignedKmalloc: bounce,
     debug: cfg('CONFIG_DMA_API_DEBUG') ? dmaDebugCreate(p.kernel, { faults }) : null,
     debugPhysOf: (va) => walkPageTable(init_mm, va)?.pa ?? null,
+    atomicPools: null,
+    cma: { areas: [], default: null },
+    reservedMem: rmem.state,
+    dmaCoherent,
   };
   // __GFP_ZERO pages: clear_page through the cacheable linear map.
   mm.zeroPages = (pfn, order) => cpuStore(m, m.kernelHart, page_address(init_mm, pfn), new Uint8Array(PAGE_SIZE << order));
@@ -222,16 +225,23 @@ export function buildMachine(p: Profile): Machine {
     load: (pa, len) => cpuLoad(m, m.kernelHart, phys_to_virt(init_mm, pa), len),
     store: (pa, data) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), data),
   };
+  // core_initcall dma_init_reserved_memory (the 6.6 global pool), then of_platform_populate and each
+  // driver's probe: of_dma_configure, dma_set_mask_and_coherent, of_reserved_mem_device_init. Probing
+  // touches neither swiotlb nor the atomic pools, so running it before their setup below changes nothing.
+  dma_init_reserved_memory(m);
+  m.devices = ofPlatformPopulate(m, p.devices);
   // 5.10 profiles stand for 5.10.y with the swiotlb info-leak fix (ddbd89deb7d3 "swiotlb: fix info leak
   // with DMA_FROM_DEVICE", backported 2022): the map copies the original for every direction.
-  // of_dma_configure's last step: the arch records what the device tree says about coherence.
-  p.devices.forEach((spec, i) => arch_setup_dma_ops(m, m.devices[i], spec.coherent));
+  // core_initcall cma_init_reserved_areas, and the drivers' memory-region claims.
+  cmaActivate(m, cmaPlan);
   if (pool !== null) {
     // The boot-time memset of the pool happened long before any DMA and its lines were written back:
     // the pool reads zero from memory, recorded as a range rather than 4096 materialised lines.
     mem.zeroLines(pool.base, BigInt(pool.nslabs) * IO_TLB_SIZE);
     m.io_tlb = swiotlbInit(pool, p.kernel, faults, { alwaysBounceOnMap: !faults.has('swiotlb-from-device-no-copy') });
   }
+  // postcore_initcall: after the buddy, swiotlb and CMA areas are up.
+  if (cfg('CONFIG_DMA_COHERENT_POOL')) dma_atomic_pool_init(m);
   return m;
 }
 

@@ -72,6 +72,46 @@ export const FAULTS = {
     fn: 'check_unmap',
     description: 'CONFIG_DMA_API_DEBUG does not compare the unmap direction with the map direction, so a wrong-direction unmap goes unreported',
   },
+  'pool-size-64x': {
+    fn: 'dma_atomic_pool_init',
+    description:
+      'sizes the atomic pools as max(totalram_pages >> PAGE_SHIFT, 1) * 128 KiB capped at 4 MiB (1d659236fb43, fixed by 3ee06a6d532f "dma-pool: fix too large DMA pools on medium memory size systems"): 64x too large below 512 MiB',
+  },
+  'pool-cma-wrong-zone': {
+    fn: 'cma_in_zone',
+    description:
+      'ignores the zone, so a pool takes its chunk from the default CMA area wherever it lies (before d7e673ec2c8e "dma-pool: Only allocate from CMA when in same memory zone")',
+  },
+  'pool-for-empty-zone': {
+    fn: 'dma_atomic_pool_init',
+    description:
+      '6.6 creates the ZONE_DMA pool on CONFIG_ZONE_DMA alone, even when the zone has no managed pages (before a674e48c5443 "dma/pool: create dma atomic pool only if dma zone has managed pages")',
+  },
+  'pool-guess-inverted': {
+    fn: 'dma_direct_use_pool',
+    description:
+      'the pool predicate loses its "!": blocking allocations go to the atomic pool and atomic ones to the remap path (8d7c141bb80f in linux-next, merged fixed as 28e4576d556b "dma-direct: add a dma_direct_use_pool helper")',
+  },
+  'cma-aligned-offset-wrong': {
+    fn: 'cma_bitmap_aligned_offset',
+    description:
+      'passes the distance from base_pfn to the next 2^align boundary instead of from the previous one (b5be83e308f7, v4.0-v4.12, fixed by "cma: fix calculation of aligned offset"): results are misaligned when the alignment is more than twice the base alignment',
+  },
+  'cma-alignment-uncapped': {
+    fn: 'dma_alloc_from_contiguous',
+    description:
+      'dma_alloc_from_contiguous and cma_alloc_aligned do not cap the alignment order at CONFIG_CMA_ALIGNMENT, so large requests need a larger aligned hole than the kernel asks for',
+  },
+  'coherent-device-base-ignores-ranges': {
+    fn: 'dma_get_device_base',
+    description:
+      'per-device pools from the device tree hand out device_base (the CPU address) + offset instead of phys_to_dma of the pool: a device behind dma-ranges with an offset is given CPU addresses (historic C2, fixed by a445e940ea68 "dma-mapping: fix handling of dma-ranges for reserved memory (again)")',
+  },
+  'dma-ranges-limit-ignored': {
+    fn: 'of_dma_configure_id',
+    description:
+      'installs the dma-ranges map and clamps the default masks but never sets bus_dma_limit: once the driver raises its masks, dma_capable and dma_coherent_ok accept buffers that run past the end of the bus window (in the spirit of historic B12 "ARM/dma-mapping: take the bus limit into account in __dma_alloc" and B8 a409d9600959)',
+  },
 } as const satisfies Record<string, { fn: string; description: string }>;
 
 export type FaultName = keyof typeof FAULTS;

@@ -369,6 +369,20 @@ export class C920Caches {
     }
   }
 
+  /** Whether any cache holds any line in [first, end): lets range maintenance skip what cannot change anything. */
+  hasLineInRange(first: number, end: number): boolean {
+    const maps = this.l2 === null ? this.l1 : [...this.l1, ...this.l2];
+    let held = 0;
+    for (const mp of maps) held += mp.size;
+    if (held === 0) return false;
+    if (held < end - first) {
+      for (const mp of maps) for (const line of mp.keys()) if (line >= first && line < end) return true;
+      return false;
+    }
+    for (let l = first; l < end; l++) for (const mp of maps) if (mp.has(l)) return true;
+    return false;
+  }
+
   /** Valid lines held in all caches (the model's cost follows this, not the cache sizes). */
   get lineCount(): number {
     let n = 0;

@@ -319,12 +319,35 @@ export function ALT_CMO_OP(
         knote(r.kind);
         return r;
       }
+      // The first block ran (so the instruction is legal here); if nothing further is cached, stop.
+      if (a0 === (start & ~(b - 1n)) && rangeUncached(cpu, a0 + b, end, flavour)) {
+        knote('no further line of the range is cached: the rest of the loop changes nothing (skipped)');
+        break;
+      }
     }
     if (f.tail !== null) execCmo(cpu, f.tail, 0n);
     return CMO_DONE;
   } finally {
     kexit();
   }
+}
+
+/**
+ * Cost shortcut, exact: clean, invalidate and flush of a line no cache holds
+ * change nothing (under every flavour and fault), so a range with no cached
+ * line skips its loop. A 4 MiB pool chunk is 65536 lines. VA ranges qualify
+ * only when they translate to one contiguous physical range (the linear map).
+ */
+function rangeUncached(cpu: CmoCpu, start: bigint, end: bigint, flavour: CmoFlavour): boolean {
+  if (end <= start) return false;
+  let pa0 = start;
+  if (flavour !== 'thead-pa' && flavour !== 'sophgo-pa') {
+    const a = cpu.translate(start);
+    const z = cpu.translate(end - 1n);
+    if (a === null || z === null || z - a !== end - 1n - start) return false;
+    pa0 = a;
+  }
+  return !cpu.caches.hasLineInRange(Number(pa0 >> 6n), Number((pa0 + (end - start) + 63n) >> 6n));
 }
 
 /**
@@ -360,6 +383,11 @@ function vendorRange(start_pa: bigint, end_pa: bigint, cpu: CmoCpu, variant: Ven
   }
   const insn = wb ? v.wb : v.wbinv;
   knote(insn);
+  if (rangeUncached(cpu, start_pa & ~(VENDOR_LINE - 1n), end_pa, 'thead-pa')) {
+    knote('no line of the range is cached: the loop changes nothing (skipped)');
+    execCmo(cpu, v.sync, 0n);
+    return;
+  }
   for (let a = start_pa & ~(VENDOR_LINE - 1n); a < end_pa; a += VENDOR_LINE) {
     // PA forms cannot page-fault, so only a model defect could return anything else.
     if (execCmo(cpu, insn, a).kind !== 'done') throw new ModelError(`${insn} on a PA did not complete`);

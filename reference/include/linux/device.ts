@@ -1,6 +1,9 @@
 // struct device, the fields the DMA layer reads (include/linux/device.h,
-// include/linux/dma-map-ops.h). Built from a DeviceSpec by of_dma_configure-like
-// setup in reference/system.ts.
+// include/linux/dma-map-ops.h). Built from a DeviceSpec by the platform-device
+// path in reference/drivers/of/platform.ts (of_dma_configure + the driver's masks).
+
+import type { dma_coherent_mem } from '../../kernel/dma/coherent.ts';
+import type { devres } from '../../drivers/base/devres.ts';
 
 export interface bus_dma_region {
   cpu_start: bigint;
@@ -25,9 +28,11 @@ export interface device {
   hwSnoops: boolean;
   dma_ops: null;
   /** Per-device coherent memory (kernel/dma/coherent.c struct dma_coherent_mem), null = none. */
-  dma_mem: unknown | null;
+  dma_mem: dma_coherent_mem | null;
   /** Per-device CMA area (struct cma *), null = use the default area. */
   cma_area: unknown | null;
   /** reserved-memory node name from the device tree's memory-region (what the driver would claim). */
   memoryRegion: string | null;
+  /** devres_head (drivers/base/devres.c): managed resources, oldest first; absent = none yet. */
+  devres_head?: devres[];
 }

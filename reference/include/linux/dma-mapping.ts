@@ -22,7 +22,7 @@ export function dma_map_single_attrs(m: Machine, dev: device, ptr: bigint, size:
       m.warnings.push(`${dev.name}: rejecting DMA map of vmalloc memory`);
       return DMA_MAPPING_ERROR;
     }
-    if (m.debug) debug.debug_dma_map_single(m.debug, dev, virt_addr_valid(m.init_mm, ptr), vmalloc);
+    if (m.debug) debug.debug_dma_map_single(m.debug, dev, virt_addr_valid(m.init_mm, ptr), vmalloc, ptr, size);
     const pa = virt_to_phys(m.init_mm, ptr);
     return dma_map_page_attrs(m, dev, Number(pa >> BigInt(PAGE_SHIFT)), Number(pa & BigInt(PAGE_SIZE - 1)), size, dir, attrs);
   } finally {

@@ -5,17 +5,20 @@
 
 import type { Machine } from '../../system.ts';
 import type { device } from '../../include/linux/device.ts';
-import { dma_to_phys, phys_to_dma } from '../../include/linux/dma-direct.ts';
+import { dma_to_phys, phys_to_dma, phys_to_dma_unencrypted } from '../../include/linux/dma-direct.ts';
 import { DMA_ATTR_NO_KERNEL_MAPPING, DMA_ATTR_NO_WARN, DMA_MAPPING_ERROR } from '../../include/linux/dma-mapping-attrs.ts';
 import { gfpFlags, gfpflags_allow_blocking } from '../../include/linux/gfp.ts';
-import { __free_pages, alloc_pages_node, NUMA_NO_NODE } from '../../mm/page_alloc.ts';
+import { alloc_pages_node, NUMA_NO_NODE } from '../../mm/page_alloc.ts';
 import { arch_dma_prep_coherent, dev_is_dma_coherent } from '../../arch/riscv/dma-noncoherent.ts';
 import { dma_pgprot, page_address, PAGE_KERNEL } from '../../arch/riscv/pgtable.ts';
 import { is_vmalloc_addr, vunmap } from '../../mm/vmalloc.ts';
 import { dma_common_contiguous_remap } from './remap.ts';
 import { cpuMemset } from '../../hw/cpu.ts';
+import { dma_alloc_from_pool, dma_free_from_pool } from './pool.ts';
+import { dma_alloc_contiguous, dma_free_contiguous } from './contiguous.ts';
+import { dma_alloc_from_global_coherent, dma_release_from_global_coherent } from './coherent.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
-import { DMA_BIT_MASK, ModelError, PAGE_ALIGN, PFN_PHYS, PHYS_PFN, get_order, min_not_zero } from '../../types.ts';
+import { DMA_BIT_MASK, EINVAL, ModelError, PAGE_ALIGN, PFN_PHYS, PHYS_PFN, get_order, min_not_zero } from '../../types.ts';
 
 /** kernel/dma/direct.c phys_to_dma_direct (5.10, 6.6): no forced decryption on riscv. */
 export function phys_to_dma_direct(dev: device, phys: bigint): bigint {
@@ -44,17 +47,6 @@ export function dma_coherent_ok(_m: Machine, dev: device, phys: bigint, size: bi
   return dma + size - 1n <= min_not_zero(dev.coherent_dma_mask, dev.bus_dma_limit);
 }
 
-/** kernel/dma/contiguous.c dma_alloc_contiguous: no CMA area in these profiles yet (CONFIG_DMA_CMA unset → NULL). */
-function dma_alloc_contiguous(m: Machine, _dev: device, _size: bigint, _gfp: number): number | null {
-  if (m.cfg('CONFIG_DMA_CMA')) throw new ModelError('CMA is not modelled yet (issue 4)');
-  return null;
-}
-
-/** kernel/dma/contiguous.c dma_free_contiguous: without CMA the pages go back to the buddy. */
-function dma_free_contiguous(m: Machine, pfn: number, size: bigint): void {
-  __free_pages(m.mm, pfn, get_order(size));
-}
-
 /** kernel/dma/direct.c __dma_direct_alloc_pages (5.10 (dev,size,gfp); 6.6 adds allow_highmem, no highmem on riscv64). */
 export function __dma_direct_alloc_pages(m: Machine, dev: device, size: bigint, gfpIn: number): number | null {
   kenter('__dma_direct_alloc_pages');
@@ -64,13 +56,13 @@ export function __dma_direct_alloc_pages(m: Machine, dev: device, size: bigint, 
     let gfp = gfpIn | dma_direct_optimal_gfp_mask(m, dev, lim);
     let page = dma_alloc_contiguous(m, dev, size, gfp);
     if (page !== null && !dma_coherent_ok(m, dev, PFN_PHYS(page), size)) {
-      dma_free_contiguous(m, page, size);
+      dma_free_contiguous(m, dev, page, size);
       page = null;
     }
     for (;;) {
       if (page === null) page = alloc_pages_node(m.mm, NUMA_NO_NODE, gfp, get_order(size));
       if (page !== null && !dma_coherent_ok(m, dev, PFN_PHYS(page), size)) {
-        dma_free_contiguous(m, page, size);
+        dma_free_contiguous(m, dev, page, size);
         page = null;
         if (m.cfg('CONFIG_ZONE_DMA32') && lim.phys_limit < DMA_BIT_MASK(64) && !(gfp & (G.GFP_DMA32 | G.GFP_DMA))) {
           knote('retry with GFP_DMA32');
@@ -94,9 +86,40 @@ export interface DmaHandle {
   dma_handle: bigint;
 }
 
-/** kernel/dma/direct.c dma_direct_alloc_from_pool: the atomic pools arrive with issue 4. */
-export function dma_direct_alloc_from_pool(_m: Machine, _dev: device, _size: bigint, _h: DmaHandle, _gfp: number): bigint | null {
-  throw new ModelError('atomic coherent pools are not modelled yet: non-blocking dma_alloc_coherent on a non-coherent device (issue 4)');
+/**
+ * kernel/dma/direct.c dma_direct_alloc_from_pool (5.10, 6.6 §4.6): the device's
+ * zone flag picks the first pool; dma_coherent_ok filters the address; the
+ * pool has already zeroed the memory. 6.6 WARNs and fails without the pools.
+ */
+export function dma_direct_alloc_from_pool(m: Machine, dev: device, size: bigint, h: DmaHandle, gfpIn: number): bigint | null {
+  kenter('dma_direct_alloc_from_pool');
+  try {
+    if (m.profile.kernel === '6.6' && !m.cfg('CONFIG_DMA_COHERENT_POOL')) {
+      m.warnings.push('dma_direct_alloc_from_pool: WARN_ON_ONCE(!IS_ENABLED(CONFIG_DMA_COHERENT_POOL))');
+      return null;
+    }
+    const gfp = gfpIn | dma_direct_optimal_gfp_mask(m, dev, { phys_limit: 0n });
+    const out = { cpu_addr: 0n };
+    const page = dma_alloc_from_pool(m, dev, size, out, gfp, dma_coherent_ok);
+    if (page === null) return null;
+    h.dma_handle = phys_to_dma_direct(dev, PFN_PHYS(page));
+    return out.cpu_addr;
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * Model helper: the "cannot block" test that routes to the atomic pool (5.10
+ * inline in dma_direct_alloc, 6.6 dma_direct_use_pool, no restricted swiotlb
+ * on riscv). Fault pool-guess-inverted: the `!` is lost, as in 8d7c141bb80f.
+ */
+function poolForGfp(m: Machine, gfp: number): boolean {
+  if (m.faults.has('pool-guess-inverted')) {
+    knote('fault pool-guess-inverted: blocking requests go to the pool');
+    return gfpflags_allow_blocking(gfp);
+  }
+  return !gfpflags_allow_blocking(gfp);
 }
 
 /** kernel/dma/direct.c dma_direct_alloc (5.10 order §4.4 and 6.6 order §4.5; riscv has no arch_dma_alloc / set_uncached). */
@@ -122,7 +145,7 @@ export function dma_direct_alloc(m: Machine, dev: device, sizeIn: bigint, h: Dma
       if (!m.cfg('CONFIG_ARCH_HAS_DMA_SET_UNCACHED') && !remapCfg && !coherent) {
         throw new ModelError('arch_dma_alloc: riscv has none; this Kconfig could not link');
       }
-      if (m.cfg('CONFIG_DMA_COHERENT_POOL') && !gfpflags_allow_blocking(gfp) && remapCfg && !coherent) {
+      if (m.cfg('CONFIG_DMA_COHERENT_POOL') && poolForGfp(m, gfp) && remapCfg && !coherent) {
         knote('atomic pool: cannot block');
         return dma_direct_alloc_from_pool(m, dev, size, h, gfp);
       }
@@ -131,10 +154,13 @@ export function dma_direct_alloc(m: Machine, dev: device, sizeIn: bigint, h: Dma
       if (!m.cfg('CONFIG_ARCH_HAS_DMA_SET_UNCACHED') && !remapCfg && !m.cfg('CONFIG_DMA_GLOBAL_POOL')) {
         throw new ModelError('arch_dma_alloc: riscv has none; this Kconfig could not link');
       }
-      if (m.cfg('CONFIG_DMA_GLOBAL_POOL')) throw new ModelError('CONFIG_DMA_GLOBAL_POOL is not modelled yet (issue 4)');
+      if (m.cfg('CONFIG_DMA_GLOBAL_POOL')) {
+        knote('global coherent pool');
+        return dma_alloc_from_global_coherent(m, dev, size, h);
+      }
       remap = remapCfg;
       if (remap) {
-        if (!gfpflags_allow_blocking(gfp)) {
+        if (poolForGfp(m, gfp)) {
           knote('dma_direct_use_pool: cannot block');
           return dma_direct_alloc_from_pool(m, dev, size, h, gfp);
         }
@@ -152,7 +178,7 @@ export function dma_direct_alloc(m: Machine, dev: device, sizeIn: bigint, h: Dma
       arch_dma_prep_coherent(m, page, size);
       const va = dma_common_contiguous_remap(m, page, size, prot, 'dma_direct_alloc');
       if (va === null) {
-        dma_free_contiguous(m, page, size);
+        dma_free_contiguous(m, dev, page, size);
         return null;
       }
       ret = va;
@@ -167,12 +193,20 @@ export function dma_direct_alloc(m: Machine, dev: device, sizeIn: bigint, h: Dma
   }
 }
 
-/** kernel/dma/direct.c dma_direct_free (5.10 §4.7, 6.6 §4.8 without the pool/global-pool backings). */
+/** kernel/dma/direct.c dma_direct_free (5.10 §4.7, 6.6 §4.8; riscv has no arch_dma_free or clear_uncached). */
 export function dma_direct_free(m: Machine, dev: device, size: bigint, cpu_addr: bigint, dma_addr: bigint, attrs: number): void {
   kenter('dma_direct_free');
   try {
     if (attrs & DMA_ATTR_NO_KERNEL_MAPPING) {
-      dma_free_contiguous(m, Number(cpu_addr), size);
+      dma_free_contiguous(m, dev, Number(cpu_addr), size);
+      return;
+    }
+    if (m.profile.kernel === '6.6' && m.cfg('CONFIG_DMA_GLOBAL_POOL') && !dev_is_dma_coherent(m, dev)) {
+      if (!dma_release_from_global_coherent(m, get_order(size), cpu_addr)) m.warnings.push('dma_direct_free: WARN_ON_ONCE(not from the global coherent pool)');
+      return;
+    }
+    if (m.cfg('CONFIG_DMA_COHERENT_POOL') && dma_free_from_pool(m, dev, cpu_addr, PAGE_ALIGN(size))) {
+      knote('returned to the atomic pool');
       return;
     }
     if (is_vmalloc_addr(m.init_mm, cpu_addr)) {
@@ -180,7 +214,66 @@ export function dma_direct_free(m: Machine, dev: device, size: bigint, cpu_addr:
       vunmap(m.init_mm, cpu_addr);
     }
     // dma_direct_to_page: the pages are found from the DMA address, so a wrong handle frees the wrong pages
-    dma_free_contiguous(m, PHYS_PFN(dma_to_phys(dev, dma_addr)), size);
+    dma_free_contiguous(m, dev, PHYS_PFN(dma_to_phys(dev, dma_addr)), size);
+  } finally {
+    kexit();
+  }
+}
+
+/** Model helper: max_pfn, one past the highest PFN the page allocator spans (riscv: PFN_DOWN(memblock_end_of_DRAM())). */
+function maxPfn(m: Machine): number {
+  return m.mm.node_start_pfn + m.mm.node_spanned_pages;
+}
+
+/**
+ * kernel/dma/direct.c dma_direct_get_required_mask (5.10, 6.6): the smallest
+ * all-ones mask covering the DMA address of the last page of RAM (an address
+ * outside the range map translates to all-ones, giving DMA_BIT_MASK(64)).
+ */
+export function dma_direct_get_required_mask(m: Machine, dev: device): bigint {
+  kenter('dma_direct_get_required_mask');
+  try {
+    const max_dma = phys_to_dma_direct(dev, PFN_PHYS(maxPfn(m) - 1));
+    const fls = max_dma.toString(2).length;
+    return BigInt.asUintN(64, (1n << BigInt(fls - 1)) * 2n - 1n);
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * kernel/dma/direct.c dma_direct_supported (5.10, 6.6): every mask of 32 bits
+ * or more; a smaller one must reach the last page of RAM, or of ZONE_DMA when
+ * it exists. bus_dma_limit is not consulted here.
+ */
+export function dma_direct_supported(m: Machine, dev: device, mask: bigint): boolean {
+  kenter('dma_direct_supported');
+  try {
+    if (mask >= DMA_BIT_MASK(32)) return true;
+    let min_mask = PFN_PHYS(maxPfn(m) - 1);
+    if (m.cfg('CONFIG_ZONE_DMA')) min_mask = min_mask < DMA_BIT_MASK(m.profile.zoneDmaBits) ? min_mask : DMA_BIT_MASK(m.profile.zoneDmaBits);
+    return mask >= phys_to_dma_unencrypted(dev, min_mask);
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * kernel/dma/direct.c dma_direct_set_offset (5.10, 6.6): one range of
+ * translation for bus code that knows its offset; -EINVAL over an existing
+ * map, nothing for a zero offset, and (in both versions) no bus_dma_limit.
+ */
+export function dma_direct_set_offset(dev: device, cpu_start: bigint, dma_start: bigint, size: bigint): number {
+  kenter('dma_direct_set_offset');
+  try {
+    const offset = BigInt.asUintN(64, cpu_start - dma_start);
+    if (dev.dma_range_map !== null) {
+      knote('attempt to add DMA range to existing map');
+      return -EINVAL;
+    }
+    if (offset === 0n) return 0;
+    dev.dma_range_map = [{ cpu_start, dma_start, size, offset }];
+    return 0;
   } finally {
     kexit();
   }

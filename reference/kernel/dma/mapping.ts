@@ -4,10 +4,12 @@
 
 import type { Machine } from '../../system.ts';
 import type { device } from '../../include/linux/device.ts';
-import { DMA_MAPPING_ERROR } from '../../include/linux/dma-mapping-attrs.ts';
+import { DMA_ATTR_NO_WARN, DMA_MAPPING_ERROR } from '../../include/linux/dma-mapping-attrs.ts';
 import { valid_dma_direction } from '../../include/linux/dma-direction.ts';
 import { gfpFlags } from '../../include/linux/gfp.ts';
-import { dma_direct_alloc, dma_direct_free, type DmaHandle } from './direct.ts';
+import { dma_direct_alloc, dma_direct_free, dma_direct_get_required_mask, dma_direct_supported, type DmaHandle } from './direct.ts';
+import { dma_alloc_from_dev_coherent, dma_release_from_dev_coherent } from './coherent.ts';
+import { devres_add, devres_destroy } from '../../drivers/base/devres.ts';
 import {
   dma_direct_map_page,
   dma_direct_sync_single_for_cpu,
@@ -16,7 +18,10 @@ import {
 } from './direct.h.ts';
 import * as debug from './debug.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
-import { KernelBug, ModelError, hex } from '../../types.ts';
+import { DMA_BIT_MASK, KernelBug, ModelError, get_order, hex, min_not_zero } from '../../types.ts';
+
+/** include/uapi/asm-generic/errno-base.h EIO (types.ts has no entry yet). */
+const EIO = 5;
 
 /** include/linux/dma-map-ops.h get_dma_ops (5.10, 6.6): NULL without CONFIG_DMA_OPS. */
 export function get_dma_ops(m: Machine, dev: device): null {
@@ -100,8 +105,8 @@ export function dma_sync_single_for_device(m: Machine, dev: device, addr: bigint
 
 /**
  * kernel/dma/mapping.c dma_alloc_attrs (5.10, 6.6 §2.1): per-device memory first
- * (none configured yet: the constant 0 of !CONFIG_DMA_DECLARE_COHERENT), zone
- * flags stripped, then direct.
+ * (its answer is final, NULL included, and skips the debug hook), zone flags
+ * stripped, then direct.
  */
 export function dma_alloc_attrs(m: Machine, dev: device, size: bigint, h: DmaHandle, flag: number, attrs: number): bigint | null {
   kenter('dma_alloc_attrs');
@@ -113,7 +118,11 @@ export function dma_alloc_attrs(m: Machine, dev: device, size: bigint, h: DmaHan
       m.warnings.push(`${dev.name}: dma_alloc_attrs with __GFP_COMP`);
       return null;
     }
-    if (m.cfg('CONFIG_DMA_DECLARE_COHERENT')) throw new ModelError('per-device coherent memory is not modelled yet (issue 4)');
+    const dev_ret = { cpu_addr: null as bigint | null };
+    if (dma_alloc_from_dev_coherent(m, dev, size, h, dev_ret)) {
+      knote('per-device coherent memory');
+      return dev_ret.cpu_addr;
+    }
     const gfp = flag & ~(G.__GFP_DMA | G.__GFP_DMA32 | G.__GFP_HIGHMEM);
     if (!dma_alloc_direct(m, dev, ops)) return null;
     const cpu = dma_direct_alloc(m, dev, size, h, gfp, attrs);
@@ -129,6 +138,10 @@ export function dma_free_attrs(m: Machine, dev: device, size: bigint, cpu_addr: 
   kenter('dma_free_attrs');
   try {
     const ops = get_dma_ops(m, dev);
+    if (dma_release_from_dev_coherent(m, dev, get_order(size), cpu_addr ?? 0n)) {
+      knote('released to per-device coherent memory');
+      return;
+    }
     if (cpu_addr === null) {
       knote('NULL cpu_addr: nothing to free');
       return;
@@ -148,4 +161,172 @@ export function dma_mapping_error(m: Machine, dev: device, dma_addr: bigint): nu
 
 export function describeDma(addr: bigint): string {
   return addr === DMA_MAPPING_ERROR ? 'DMA_MAPPING_ERROR' : hex(addr);
+}
+
+// ---------------------------------------------------------------------------
+// Masks (§2.7). dma_addr_t is 64-bit on riscv64, so the (dma_addr_t) truncation is the identity.
+
+/** kernel/dma/mapping.c dma_supported (5.10 exported, 6.6 static): no ops → dma_direct_supported. */
+export function dma_supported(m: Machine, dev: device, mask: bigint): boolean {
+  kenter('dma_supported');
+  try {
+    get_dma_ops(m, dev);
+    return dma_direct_supported(m, dev, mask);
+  } finally {
+    kexit();
+  }
+}
+
+/** kernel/dma/mapping.c dma_set_mask (5.10, 6.6): -EIO without a dma_mask pointer or for an unsupported mask. */
+export function dma_set_mask(m: Machine, dev: device, mask: bigint): number {
+  kenter('dma_set_mask');
+  try {
+    if (dev.dma_mask === null || !dma_supported(m, dev, mask)) return -EIO;
+    dev.dma_mask = mask;
+    return 0;
+  } finally {
+    kexit();
+  }
+}
+
+/** kernel/dma/mapping.c dma_set_coherent_mask (5.10 without ARCH_HAS_DMA_SET_COHERENT_MASK, as on riscv; 6.6). */
+export function dma_set_coherent_mask(m: Machine, dev: device, mask: bigint): number {
+  kenter('dma_set_coherent_mask');
+  try {
+    if (!dma_supported(m, dev, mask)) return -EIO;
+    dev.coherent_dma_mask = mask;
+    return 0;
+  } finally {
+    kexit();
+  }
+}
+
+/** include/linux/dma-mapping.h dma_set_mask_and_coherent (5.10, 6.6): the coherent mask only if the streaming one took; its result is ignored. */
+export function dma_set_mask_and_coherent(m: Machine, dev: device, mask: bigint): number {
+  kenter('dma_set_mask_and_coherent');
+  try {
+    const rc = dma_set_mask(m, dev, mask);
+    if (rc === 0) dma_set_coherent_mask(m, dev, mask);
+    return rc;
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * include/linux/dma-mapping.h dma_coerce_mask_and_coherent (5.10, 6.6): points
+ * dma_mask at coherent_dma_mask, then sets both. The model stores values, so
+ * the later aliasing of the two (one setter moving both) is not kept.
+ */
+export function dma_coerce_mask_and_coherent(m: Machine, dev: device, mask: bigint): number {
+  kenter('dma_coerce_mask_and_coherent');
+  try {
+    dev.dma_mask = dev.coherent_dma_mask;
+    return dma_set_mask_and_coherent(m, dev, mask);
+  } finally {
+    kexit();
+  }
+}
+
+/** include/linux/dma-mapping.h dma_get_mask (5.10, 6.6): a zero or missing mask reads as 32-bit. */
+export function dma_get_mask(dev: device): bigint {
+  return dev.dma_mask !== null && dev.dma_mask !== 0n ? dev.dma_mask : DMA_BIT_MASK(32);
+}
+
+/** kernel/dma/mapping.c dma_get_required_mask (5.10, 6.6): direct → dma_direct_get_required_mask. */
+export function dma_get_required_mask(m: Machine, dev: device): bigint {
+  kenter('dma_get_required_mask');
+  try {
+    const ops = get_dma_ops(m, dev);
+    if (dma_alloc_direct(m, dev, ops)) return dma_direct_get_required_mask(m, dev);
+    return DMA_BIT_MASK(32);
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * include/linux/dma-mapping.h dma_addressing_limited (5.10, 6.6 inline; the
+ * range-map hole check of historic B8 is 6.7+): the device's reach is below
+ * what RAM needs.
+ */
+export function dma_addressing_limited(m: Machine, dev: device): boolean {
+  kenter('dma_addressing_limited');
+  try {
+    return min_not_zero(dma_get_mask(dev), dev.bus_dma_limit) < dma_get_required_mask(m, dev);
+  } finally {
+    kexit();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Managed (devres) coherent memory
+
+/** kernel/dma/mapping.c struct dma_devres (5.10, 6.6). */
+export interface dma_devres {
+  size: bigint;
+  vaddr: bigint;
+  dma_handle: bigint;
+  attrs: number;
+}
+
+/** kernel/dma/mapping.c dmam_release (5.10, 6.6): the devres release callback. */
+export function dmam_release(m: Machine, dev: device, res: unknown): void {
+  kenter('dmam_release');
+  try {
+    const dr = res as dma_devres;
+    dma_free_attrs(m, dev, dr.size, dr.vaddr, dr.dma_handle, dr.attrs);
+  } finally {
+    kexit();
+  }
+}
+
+/** kernel/dma/mapping.c dmam_match (5.10, 6.6): same vaddr; a different size or handle WARNs but still matches. */
+export function dmam_match(m: Machine, dev: device, res: unknown, match_data: unknown): boolean {
+  const a = res as dma_devres;
+  const b = match_data as dma_devres;
+  if (a.vaddr !== b.vaddr) return false;
+  if (a.size !== b.size || a.dma_handle !== b.dma_handle) m.warnings.push(`${dev.name}: dmam_match: size or dma_handle differs (WARN_ON)`);
+  return true;
+}
+
+/**
+ * kernel/dma/mapping.c dmam_free_coherent (5.10; vanilla 6.6 too — the
+ * devres-first order is 28e8b7406d3a, v6.11): free the memory, then destroy
+ * the record, WARNing if there was none.
+ */
+export function dmam_free_coherent(m: Machine, dev: device, size: bigint, vaddr: bigint, dma_handle: bigint): void {
+  kenter('dmam_free_coherent');
+  try {
+    dma_free_attrs(m, dev, size, vaddr, dma_handle, 0);
+    const match: dma_devres = { size, vaddr, dma_handle, attrs: 0 };
+    if (devres_destroy(dev, dmam_release, (d, r, md) => dmam_match(m, d, r, md), match) !== 0) m.warnings.push(`${dev.name}: dmam_free_coherent: no devres record (WARN_ON)`);
+  } finally {
+    kexit();
+  }
+}
+
+/** kernel/dma/mapping.c dmam_alloc_attrs (5.10, 6.6): the record is kept only if the allocation succeeded. */
+export function dmam_alloc_attrs(m: Machine, dev: device, size: bigint, h: DmaHandle, gfp: number, attrs: number): bigint | null {
+  kenter('dmam_alloc_attrs');
+  try {
+    const vaddr = dma_alloc_attrs(m, dev, size, h, gfp, attrs);
+    if (vaddr === null) return null;
+    const dr: dma_devres = { size, vaddr, dma_handle: h.dma_handle, attrs };
+    devres_add(dev, { release: dmam_release, data: dr });
+    return vaddr;
+  } finally {
+    kexit();
+  }
+}
+
+/** include/linux/dma-mapping.h dmam_alloc_coherent (5.10, 6.6): DMA_ATTR_NO_WARN when the gfp has __GFP_NOWARN. */
+export function dmam_alloc_coherent(m: Machine, dev: device, size: bigint, h: DmaHandle, gfp: number): bigint | null {
+  kenter('dmam_alloc_coherent');
+  try {
+    const G = gfpFlags(m.profile.kernel);
+    return dmam_alloc_attrs(m, dev, size, h, gfp, gfp & G.__GFP_NOWARN ? DMA_ATTR_NO_WARN : 0);
+  } finally {
+    kexit();
+  }
 }

@@ -1,0 +1,369 @@
+// The coherent allocation stack end to end: dma_alloc_coherent / dma_free_coherent
+// from devices with arbitrary masks, dma-ranges and coherence, in blocking and
+// atomic context, through atomic pools, CMA, per-device memory and the buddy
+// allocator; the pool refill work runs when the sequence says so. Every buffer
+// is then used by CPU and device with no sync at all.
+
+import fc from 'fast-check';
+import type { Harness } from '../harness.ts';
+import type { DeviceSpec, Profile } from '../../reference/config/profile.ts';
+import { buildMachine, type Machine } from '../../reference/system.ts';
+import type { device } from '../../reference/include/linux/device.ts';
+import { probeDeviceSpec } from '../../reference/drivers/of/platform.ts';
+import { gfpFlags } from '../../reference/include/linux/gfp.ts';
+import { dma_alloc_coherent, dma_free_coherent } from '../../reference/include/linux/dma-mapping.ts';
+import { dma_to_phys } from '../../reference/include/linux/dma-direct.ts';
+import { walkPageTable } from '../../reference/arch/riscv/pgtable.ts';
+import { cpuLoad, cpuStore } from '../../reference/hw/cpu.ts';
+import { deviceRead, deviceWrite } from '../../reference/hw/device.ts';
+import { atomic_pool_work_fn } from '../../reference/kernel/dma/pool.ts';
+import { gen_pool_avail, gen_pool_size, type GenPool } from '../../reference/lib/genalloc.ts';
+import { managedPages, nrFreePages } from '../../reference/mm/page_alloc.ts';
+import { lineOf } from '../../reference/mm/memory.ts';
+import type { dma_coherent_mem } from '../../reference/kernel/dma/coherent.ts';
+import { ENOMEM, PAGE_SHIFT, PAGE_SIZE, get_order, hex, min_not_zero, roundup_pow_of_two } from '../../reference/types.ts';
+
+const MASKS = [24, 28, 30, 32, 34, 36, 40, 48, 64] as const;
+type Ranges = 'none' | 'offset' | 'window';
+type GfpName = 'GFP_KERNEL' | 'GFP_ATOMIC' | 'GFP_NOWAIT';
+
+export type AllocOp =
+  | { k: 'add_device'; mask: number; coherent: boolean; ranges: Ranges }
+  | { k: 'alloc'; dev: number; size: number; gfp: GfpName }
+  | { k: 'free'; i: number }
+  | { k: 'cpu_store'; i: number; off: number; len: number; val: number; hart: number }
+  | { k: 'cpu_load'; i: number; off: number; len: number; hart: number }
+  | { k: 'dev_write'; i: number; off: number; len: number; val: number }
+  | { k: 'dev_read'; i: number; off: number; len: number }
+  | { k: 'spec_fill'; i: number; off: number; hart: number }
+  | { k: 'evict'; i: number; off: number; hart: number; level: 'L1' | 'L2' }
+  | { k: 'pool_work' }
+  | { k: 'free_all' };
+
+interface Buf {
+  id: number;
+  dev: device;
+  cpu: bigint;
+  dma: bigint;
+  phys: bigint;
+  size: number;
+  shadow: Uint8Array;
+}
+
+export interface AllocState {
+  m: Machine;
+  bufs: Buf[];
+  nextId: number;
+  /** Free buddy pages at boot, and pages pools took from the buddy since. */
+  bootFree: number;
+  poolPagesAtBoot: bigint;
+  cmaPagesAtBoot: number;
+  v: Record<string, string | null>;
+  endCheck: boolean;
+  /** The atomic pool refill work ran and could not get memory: reported, not a violation. */
+  exhausted: string[];
+}
+
+const POOLS = ['dma', 'dma32', 'kernel'] as const;
+
+function poolsOf(m: Machine): { name: (typeof POOLS)[number]; pool: GenPool }[] {
+  const s = m.atomicPools;
+  if (!s) return [];
+  const out: { name: (typeof POOLS)[number]; pool: GenPool }[] = [];
+  if (s.atomic_pool_dma) out.push({ name: 'dma', pool: s.atomic_pool_dma });
+  if (s.atomic_pool_dma32) out.push({ name: 'dma32', pool: s.atomic_pool_dma32 });
+  if (s.atomic_pool_kernel) out.push({ name: 'kernel', pool: s.atomic_pool_kernel });
+  return out;
+}
+
+function cmaAllocated(m: Machine): number {
+  let n = 0;
+  for (const a of m.cma.areas) for (const c of a.allocated.values()) n += c;
+  return n;
+}
+
+function poolPages(m: Machine): bigint {
+  let n = 0n;
+  for (const { pool } of poolsOf(m)) n += gen_pool_size(pool);
+  return n >> BigInt(PAGE_SHIFT);
+}
+
+/** What the kernel's formula gives for this much RAM (stated independently of pool.ts). */
+function expectedPoolSize(m: Machine): bigint {
+  const cmaPages = m.cma.areas.reduce((s, a) => s + a.count, 0);
+  const pages = Math.min(Math.floor((managedPages(m.mm) + cmaPages) / 8192), 1024);
+  const bytes = BigInt(pages) * BigInt(PAGE_SIZE);
+  return bytes > 128n * 1024n ? bytes : 128n * 1024n;
+}
+
+function deviceSpec(m: Machine, op: { mask: number; coherent: boolean; ranges: Ranges }, n: number): DeviceSpec {
+  const lo = m.profile.memory.reduce((a, b) => (b.base < a ? b.base : a), m.profile.memory[0].base);
+  const spec: DeviceSpec = { name: `gen${n}`, coherent: op.coherent, dmaMaskBits: op.mask, coherentMaskBits: op.mask };
+  // dma-ranges: the bus sees RAM at 0 (an offset), or only a 1 GiB window of it (a hole above).
+  if (op.ranges === 'offset') spec.dmaRanges = [{ cpu: lo, dma: 0n, size: 1n << 36n }];
+  if (op.ranges === 'window') spec.dmaRanges = [{ cpu: lo, dma: 0x4000_0000n, size: 1n << 30n }];
+  return spec;
+}
+
+function setV(st: AllocState, inv: string, msg: string): void {
+  st.v[inv] ??= msg;
+}
+
+function devMem(dev: device): dma_coherent_mem | null {
+  return (dev.dma_mem as dma_coherent_mem | null) ?? null;
+}
+
+/** Checks a fresh buffer: mask, translation, zeroing, alignment as the allocator that served it promises. */
+function checkNew(st: AllocState, b: Buf): void {
+  const m = st.m;
+  const limit = min_not_zero(b.dev.coherent_dma_mask, b.dev.bus_dma_limit);
+  if (b.dma + BigInt(b.size) - 1n > limit) {
+    setV(st, 'coherent-ok-mask', `${b.dev.name}: handle ${hex(b.dma)} + ${b.size} - 1 > min_not_zero(coherent_dma_mask ${hex(b.dev.coherent_dma_mask)}, bus_dma_limit ${hex(b.dev.bus_dma_limit)})`);
+  }
+  if (b.phys !== dma_to_phys(b.dev, b.dma)) {
+    setV(st, 'coherent-ok-mask', `${b.dev.name}: CPU address ${hex(b.cpu)} maps ${hex(b.phys)} but the handle ${hex(b.dma)} translates to ${hex(dma_to_phys(b.dev, b.dma))}`);
+  }
+  const pages = Math.ceil(b.size / PAGE_SIZE);
+  const pfn = Number(b.phys >> BigInt(PAGE_SHIFT));
+  if (b.phys % BigInt(PAGE_SIZE) !== 0n) setV(st, 'order-alignment', `coherent buffer at ${hex(b.phys)} is not page aligned`);
+  const pool = poolsOf(m).find(({ pool }) => pool.chunks.some((c) => b.cpu >= c.start_addr && b.cpu <= c.end_addr));
+  const dm = devMem(b.dev);
+  if (pool) {
+    const c = pool.pool.chunks.find((c) => b.cpu >= c.start_addr && b.cpu <= c.end_addr)!;
+    const idx = Number((b.cpu - c.start_addr) >> BigInt(PAGE_SHIFT));
+    const al = roundup_pow_of_two(pages);
+    if (idx % al !== 0) setV(st, 'order-alignment', `atomic pool ${pool.name}: ${pages} pages at page ${idx} of the chunk, not a multiple of ${al} (gen_pool_first_fit_order_align)`);
+  } else if (dm && b.phys >= BigInt(dm.pfn_base) << BigInt(PAGE_SHIFT) && b.phys < BigInt(dm.pfn_base + dm.size) << BigInt(PAGE_SHIFT)) {
+    const idx = pfn - dm.pfn_base;
+    const al = 2 ** get_order(b.size);
+    if (idx % al !== 0) setV(st, 'order-alignment', `${b.dev.name} per-device pool: page ${idx} for order ${get_order(b.size)}`);
+  } else {
+    const area = m.cma.areas.find((a) => pfn >= a.base_pfn && pfn < a.base_pfn + a.count);
+    const cap = Number(m.profile.kconfig.CONFIG_CMA_ALIGNMENT ?? 8);
+    const order = area ? Math.min(get_order(b.size), cap) : get_order(b.size);
+    if (pfn % 2 ** order !== 0) setV(st, 'order-alignment', `${area ? `CMA area ${area.name}` : 'buddy'}: pfn ${hex(pfn)} for ${b.size} bytes not aligned to 2^${order} pages`);
+  }
+  // zeroed as seen by the CPU and by the device, with no sync
+  const cpuView = cpuLoad(m, 0, b.cpu, b.size);
+  const devView = deviceRead(m, b.dev, b.dma, b.size);
+  for (let i = 0; i < b.size; i++) {
+    if (cpuView[i] !== 0) return setV(st, 'zeroed-and-coherent', `${b.dev.name}: fresh coherent buffer byte ${i} reads ${hex(cpuView[i])} from the CPU, not 0`);
+    if (devView[i] !== 0) return setV(st, 'zeroed-and-coherent', `${b.dev.name}: fresh coherent buffer byte ${i} reads ${hex(devView[i])} from the device, not 0`);
+  }
+}
+
+function overlaps(st: AllocState, b: Buf): void {
+  const end = b.phys + BigInt(Math.ceil(b.size / PAGE_SIZE) * PAGE_SIZE);
+  for (const o of st.bufs) {
+    if (o === b) continue;
+    const oe = o.phys + BigInt(Math.ceil(o.size / PAGE_SIZE) * PAGE_SIZE);
+    if (b.phys < oe && o.phys < end) setV(st, 'no-overlap', `coherent buffers #${b.id} [${hex(b.phys)}, ${hex(end)}) and #${o.id} [${hex(o.phys)}, ${hex(oe)}) overlap`);
+  }
+  const io = st.m.io_tlb;
+  if (io && io.nslabs > 0 && b.phys < io.end && io.start < end) setV(st, 'no-overlap', `coherent buffer #${b.id} overlaps the swiotlb pool`);
+}
+
+function poolChecks(st: AllocState, afterWork: boolean): void {
+  const m = st.m;
+  const s = m.atomicPools;
+  if (!s) return;
+  for (const { name, pool } of poolsOf(m)) {
+    const size = gen_pool_size(pool);
+    if (size < s.atomic_pool_size) setV(st, 'pool-floor', `atomic pool ${name}: gen_pool_size ${size} < atomic_pool_size ${s.atomic_pool_size}`);
+    if (afterWork) {
+      const avail = gen_pool_avail(pool);
+      if (avail < s.atomic_pool_size) {
+        if (s.lastExpand[name] === -ENOMEM) st.exhausted.push(`${name}: avail ${avail} after refill, page allocator exhausted`);
+        else setV(st, 'pool-floor', `atomic pool ${name}: the refill work ran but avail ${avail} < atomic_pool_size ${s.atomic_pool_size} and no expansion failed`);
+      }
+    }
+    // each chunk lies in the zone its pool stands for
+    const limit = name === 'dma' ? 1n << BigInt(m.profile.zoneDmaBits) : name === 'dma32' ? 1n << 32n : null;
+    if (limit !== null) for (const c of pool.chunks) {
+      const end = c.phys_addr + (c.end_addr - c.start_addr) + 1n;
+      if (end > limit) setV(st, 'coherent-ok-mask', `atomic pool ${name}: chunk [${hex(c.phys_addr)}, ${hex(end)}) lies above its zone limit ${hex(limit)}`);
+    }
+  }
+}
+
+function pick<T>(xs: readonly T[], i: number): T | undefined {
+  return xs.length === 0 ? undefined : xs[xs.length - 1 - (i % xs.length)];
+}
+
+function fill(n: number, val: number): Uint8Array {
+  const b = new Uint8Array(n);
+  for (let i = 0; i < n; i++) b[i] = ((val + i * 13) & 0xff) | 1;
+  return b;
+}
+
+function span(size: number, off: number, len: number): { o: number; n: number } {
+  const o = off % size;
+  return { o, n: Math.max(1, Math.min(len, size - o)) };
+}
+
+export const allocHarness: Harness<AllocState, AllocOp> = {
+  name: 'alloc',
+  appliesTo: (p) => p.devices.length > 0,
+  maxOps: 60,
+  setup(profile: Profile) {
+    const m = buildMachine(profile);
+    const st: AllocState = {
+      m,
+      bufs: [],
+      nextId: 0,
+      bootFree: nrFreePages(m.mm),
+      poolPagesAtBoot: poolPages(m),
+      cmaPagesAtBoot: cmaAllocated(m),
+      v: {},
+      endCheck: false,
+      exhausted: [],
+    };
+    const s = m.atomicPools;
+    if (s && !/coherent_pool=/.test(profile.cmdline) && s.atomic_pool_size !== expectedPoolSize(m)) {
+      setV(st, 'pool-floor', `atomic_pool_size ${s.atomic_pool_size} != 128 KiB per GiB of RAM clamped to [128 KiB, 4 MiB] = ${expectedPoolSize(m)}`);
+    }
+    poolChecks(st, false);
+    return st;
+  },
+  ops(profile) {
+    const hart = fc.nat({ max: 3 });
+    const idx = fc.nat({ max: 3 });
+    const dev = fc.nat({ max: 7 });
+    const size = fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 1, max: 4096 }) },
+      { weight: 2, arbitrary: fc.integer({ min: 4097, max: 5 * 4096 }) },
+      { weight: 1, arbitrary: fc.constantFrom(4096, 8192, 16384, 65536) },
+    );
+    const gfp = fc.constantFrom<GfpName>('GFP_KERNEL', 'GFP_KERNEL', 'GFP_ATOMIC', 'GFP_NOWAIT');
+    const off = fc.nat({ max: 70000 });
+    const len = fc.integer({ min: 1, max: 128 });
+    const val = fc.nat({ max: 255 });
+    void profile;
+    return fc.oneof(
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('add_device' as const), mask: fc.constantFrom(...MASKS), coherent: fc.boolean(), ranges: fc.constantFrom<Ranges>('none', 'none', 'offset', 'window') }) },
+      { weight: 8, arbitrary: fc.record({ k: fc.constant('alloc' as const), dev, size, gfp }) },
+      { weight: 4, arbitrary: fc.record({ k: fc.constant('free' as const), i: idx }) },
+      { weight: 3, arbitrary: fc.record({ k: fc.constant('cpu_store' as const), i: idx, off, len, val, hart }) },
+      { weight: 3, arbitrary: fc.record({ k: fc.constant('cpu_load' as const), i: idx, off, len, hart }) },
+      { weight: 3, arbitrary: fc.record({ k: fc.constant('dev_write' as const), i: idx, off, len, val }) },
+      { weight: 3, arbitrary: fc.record({ k: fc.constant('dev_read' as const), i: idx, off, len }) },
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('spec_fill' as const), i: idx, off, hart }) },
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('evict' as const), i: idx, off, hart, level: fc.constantFrom('L1' as const, 'L2' as const) }) },
+      { weight: 3, arbitrary: fc.constant({ k: 'pool_work' as const }) },
+      { weight: 1, arbitrary: fc.constant({ k: 'free_all' as const }) },
+    );
+  },
+  apply(st, op, explain) {
+    const m = st.m;
+    st.endCheck = false;
+    const G = gfpFlags(m.profile.kernel);
+    switch (op.k) {
+      case 'add_device': {
+        const spec = deviceSpec(m, op, m.devices.length);
+        const dev = probeDeviceSpec(m, spec);
+        m.devices.push(dev);
+        return explain
+          ? `probe ${dev.name}: ${op.coherent ? 'dma-coherent' : 'dma-noncoherent'}, dma_set_mask_and_coherent(DMA_BIT_MASK(${op.mask})), dma-ranges ${op.ranges} → coherent_dma_mask ${hex(dev.coherent_dma_mask)}, bus_dma_limit ${hex(dev.bus_dma_limit)}`
+          : undefined;
+      }
+      case 'alloc': {
+        const dev = m.devices[op.dev % m.devices.length];
+        const h = { dma_handle: 0n };
+        const cpu = dma_alloc_coherent(m, dev, BigInt(op.size), h, G[op.gfp]);
+        if (cpu === null) return explain ? `dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = NULL` : undefined;
+        const t = walkPageTable(m.init_mm, cpu);
+        const b: Buf = { id: st.nextId++, dev, cpu, dma: h.dma_handle, phys: t ? t.pa : -1n, size: op.size, shadow: new Uint8Array(op.size) };
+        st.bufs.push(b);
+        overlaps(st, b);
+        checkNew(st, b);
+        poolChecks(st, false);
+        return explain ? `buf#${b.id} = dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = ${hex(cpu)}, dma ${hex(h.dma_handle)} (phys ${hex(b.phys)})` : undefined;
+      }
+      case 'free': {
+        const b = pick(st.bufs, op.i);
+        if (!b) return explain ? '(no buffer)' : undefined;
+        dma_free_coherent(m, b.dev, BigInt(b.size), b.cpu, b.dma);
+        st.bufs.splice(st.bufs.indexOf(b), 1);
+        return explain ? `dma_free_coherent(${b.dev.name}, buf#${b.id})` : undefined;
+      }
+      case 'cpu_store':
+      case 'dev_write': {
+        const b = pick(st.bufs, op.i);
+        if (!b) return explain ? '(no buffer)' : undefined;
+        const { o, n } = span(b.size, op.off, op.len);
+        const data = fill(n, op.val);
+        if (op.k === 'cpu_store') cpuStore(m, op.hart, b.cpu + BigInt(o), data);
+        else deviceWrite(m, b.dev, b.dma + BigInt(o), data);
+        b.shadow.set(data, o);
+        return explain ? `${op.k === 'cpu_store' ? `hart${op.hart}: store` : `${b.dev.name}: write`} ${n} bytes (${hex(data[0])}..) at buf#${b.id}+${o}` : undefined;
+      }
+      case 'cpu_load':
+      case 'dev_read': {
+        const b = pick(st.bufs, op.i);
+        if (!b) return explain ? '(no buffer)' : undefined;
+        const { o, n } = span(b.size, op.off, op.len);
+        const got = op.k === 'cpu_load' ? cpuLoad(m, op.hart, b.cpu + BigInt(o), n) : deviceRead(m, b.dev, b.dma + BigInt(o), n);
+        for (let i = 0; i < n; i++) {
+          if (got[i] !== b.shadow[o + i]) {
+            setV(st, 'zeroed-and-coherent', `${op.k === 'cpu_load' ? `hart${op.hart}` : b.dev.name} read ${hex(got[i])} at byte ${o + i} of coherent buf#${b.id}, last written ${hex(b.shadow[o + i])} (no sync is needed on coherent memory)`);
+            break;
+          }
+        }
+        return explain ? `${op.k === 'cpu_load' ? `hart${op.hart}: load` : `${b.dev.name}: read`} ${n} bytes at buf#${b.id}+${o} = ${hex(got[0])}..` : undefined;
+      }
+      case 'spec_fill':
+      case 'evict': {
+        const b = pick(st.bufs, op.i);
+        if (!b) return explain ? '(no buffer)' : undefined;
+        const line = lineOf(b.phys + BigInt(op.off % b.size));
+        if (op.k === 'spec_fill') m.caches.speculativeFill(op.hart, line);
+        else m.caches.evictLine(op.hart, op.level, line);
+        return explain ? `hw: ${op.k === 'spec_fill' ? 'speculative fill' : `evict ${op.level}`} on hart${op.hart} of line ${hex(BigInt(line) << 6n)}` : undefined;
+      }
+      case 'pool_work': {
+        const ran = atomic_pool_work_fn(m);
+        poolChecks(st, ran);
+        return explain ? (ran ? 'atomic_pool_work_fn runs' : '(no pool work queued)') : undefined;
+      }
+      case 'free_all': {
+        const n = st.bufs.length;
+        for (const b of st.bufs.splice(0)) dma_free_coherent(m, b.dev, BigInt(b.size), b.cpu, b.dma);
+        st.endCheck = true;
+        return explain ? `dma_free_coherent x${n} (free everything)` : undefined;
+      }
+    }
+  },
+  finalOps: () => [{ k: 'free_all' }],
+  describe: (op) => JSON.stringify(op),
+  swarm: {
+    kinds: ['add_device', 'alloc', 'free', 'cpu_store', 'cpu_load', 'dev_write', 'dev_read', 'spec_fill', 'evict', 'pool_work', 'free_all'],
+    kindOf: (op) => op.k,
+  },
+  invariants: [
+    { name: 'pool-floor', description: 'atomic pools never below atomic_pool_size; after the refill work, avail back above it unless memory ran out', check: (st) => st.v['pool-floor'] ?? null },
+    { name: 'coherent-ok-mask', description: 'handles within min_not_zero(coherent mask, bus limit) and translating back to the buffer; pool chunks inside their zone', check: (st) => st.v['coherent-ok-mask'] ?? null },
+    { name: 'order-alignment', description: 'pool, per-device, CMA and buddy coherent allocations aligned as each allocator promises', check: (st) => st.v['order-alignment'] ?? null },
+    { name: 'no-overlap', description: 'live coherent buffers never overlap each other or the swiotlb pool', check: (st) => st.v['no-overlap'] ?? null },
+    {
+      name: 'conservation',
+      description: 'after freeing everything each allocator is back where it started, except the pools, which never shrink',
+      check(st) {
+        if (!st.endCheck) return null;
+        const m = st.m;
+        const grown = Number(poolPages(m) - st.poolPagesAtBoot);
+        const cmaGrown = cmaAllocated(m) - st.cmaPagesAtBoot;
+        if (cmaGrown > grown) return `after freeing every buffer ${cmaGrown - grown} CMA pages are still allocated`;
+        const free = nrFreePages(m.mm);
+        const want = st.bootFree - (grown - cmaGrown);
+        if (free !== want) return `after freeing every buffer the buddy has ${free} free pages; expected ${want} (boot ${st.bootFree}, pools grew by ${grown} pages, ${cmaGrown} of them from CMA)`;
+        for (const { name, pool } of poolsOf(m)) if (gen_pool_avail(pool) !== gen_pool_size(pool)) return `atomic pool ${name}: avail ${gen_pool_avail(pool)} != size ${gen_pool_size(pool)} with nothing allocated`;
+        for (const d of m.devices) {
+          const dm = devMem(d);
+          if (dm && dm.bitmap.some((w) => w !== 0)) return `${d.name}: per-device coherent pool still has pages marked after every buffer was freed`;
+        }
+        return null;
+      },
+    },
+    { name: 'zeroed-and-coherent', description: 'fresh coherent buffers read zero from CPU and device; afterwards each side sees the other\'s writes with no sync', check: (st) => st.v['zeroed-and-coherent'] ?? null },
+  ],
+};
