@@ -6,20 +6,33 @@ import { bitmapHarness } from '../model/harnesses/bitmap.ts';
 import { genpoolHarness } from '../model/harnesses/genpool.ts';
 import { buddyHarness } from '../model/harnesses/buddy.ts';
 import { coherenceHarness } from '../model/harnesses/coherence.ts';
+import { allocHarness } from '../model/harnesses/alloc.ts';
 import { dmaDebugHarness } from '../model/harnesses/dma-debug.ts';
 
 // Harnesses differ in state and op types; the catalog only passes them through.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHarness = Harness<any, any>;
 
-export const HARNESSES: readonly AnyHarness[] = [bitmapHarness, genpoolHarness, buddyHarness, coherenceHarness, dmaDebugHarness];
+export const HARNESSES: readonly AnyHarness[] = [bitmapHarness, genpoolHarness, buddyHarness, coherenceHarness, allocHarness, dmaDebugHarness];
 
 export function harness(name: string): AnyHarness | undefined {
   return HARNESSES.find((h) => h.name === name);
 }
 
 /** Invariant names in report order. */
-export const INVARIANTS: readonly string[] = ['order-alignment', 'no-overlap', 'conservation', 'zone', 'refinement', 'no-stale-read', 'pte-attributes', 'debug-agreement'];
+export const INVARIANTS: readonly string[] = [
+  'order-alignment',
+  'no-overlap',
+  'conservation',
+  'zone',
+  'refinement',
+  'no-stale-read',
+  'pte-attributes',
+  'debug-agreement',
+  'pool-floor',
+  'coherent-ok-mask',
+  'zeroed-and-coherent',
+];
 
 export function harnessesFor(invariant: string): AnyHarness[] {
   return HARNESSES.filter((h) => h.invariants.some((i) => i.name === invariant));

@@ -23,4 +23,10 @@ export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
     "a coherent buffer's CPU mapping keeps its PFN and permission bits and, for a non-coherent device, is not cacheable as the hart reads its memory-type bits",
   'debug-agreement':
     'with CONFIG_DMA_API_DEBUG, every injected DMA API misuse is reported with its check id and legal use reports nothing; live debug entries match the driver',
+  'pool-floor':
+    'no atomic pool is ever smaller than atomic_pool_size (which matches the kernel formula for the RAM); after the refill work runs each pool has at least atomic_pool_size available unless the page allocator ran out (reported)',
+  'coherent-ok-mask':
+    'every coherent DMA handle satisfies addr + size - 1 <= min_not_zero(coherent_dma_mask, dma-ranges limit) and translates back to the buffer; every pool chunk lies in the zone its pool stands for',
+  'zeroed-and-coherent':
+    'right after dma_alloc_coherent the buffer reads zero from CPU and device; afterwards CPU stores reach the device and device stores reach the CPU with no sync',
 };

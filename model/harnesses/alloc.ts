@@ -52,6 +52,8 @@ interface Buf {
 
 export interface AllocState {
   m: Machine;
+  /** The end of each device's dma-ranges window, as the model wrote the device tree (0n = none). */
+  windowEnd: Map<device, bigint>;
   bufs: Buf[];
   nextId: number;
   /** Free buddy pages at boot, and pages pools took from the buddy since. */
@@ -105,6 +107,10 @@ function deviceSpec(m: Machine, op: { mask: number; coherent: boolean; ranges: R
   return spec;
 }
 
+function rangesEnd(spec: DeviceSpec): bigint {
+  return (spec.dmaRanges ?? []).reduce((e, r) => (r.dma + r.size - 1n > e ? r.dma + r.size - 1n : e), 0n);
+}
+
 function setV(st: AllocState, inv: string, msg: string): void {
   st.v[inv] ??= msg;
 }
@@ -116,9 +122,11 @@ function devMem(dev: device): dma_coherent_mem | null {
 /** Checks a fresh buffer: mask, translation, zeroing, alignment as the allocator that served it promises. */
 function checkNew(st: AllocState, b: Buf): void {
   const m = st.m;
-  const limit = min_not_zero(b.dev.coherent_dma_mask, b.dev.bus_dma_limit);
+  // The bus limit as the device tree states it, not as the reference recorded it.
+  const window = st.windowEnd.get(b.dev) ?? 0n;
+  const limit = min_not_zero(b.dev.coherent_dma_mask, window);
   if (b.dma + BigInt(b.size) - 1n > limit) {
-    setV(st, 'coherent-ok-mask', `${b.dev.name}: handle ${hex(b.dma)} + ${b.size} - 1 > min_not_zero(coherent_dma_mask ${hex(b.dev.coherent_dma_mask)}, bus_dma_limit ${hex(b.dev.bus_dma_limit)})`);
+    setV(st, 'coherent-ok-mask', `${b.dev.name}: handle ${hex(b.dma)} + ${b.size} - 1 > min_not_zero(coherent_dma_mask ${hex(b.dev.coherent_dma_mask)}, dma-ranges end ${hex(window)})`);
   }
   if (b.phys !== dma_to_phys(b.dev, b.dma)) {
     setV(st, 'coherent-ok-mask', `${b.dev.name}: CPU address ${hex(b.cpu)} maps ${hex(b.phys)} but the handle ${hex(b.dma)} translates to ${hex(dma_to_phys(b.dev, b.dma))}`);
@@ -144,6 +152,7 @@ function checkNew(st: AllocState, b: Buf): void {
     if (pfn % 2 ** order !== 0) setV(st, 'order-alignment', `${area ? `CMA area ${area.name}` : 'buddy'}: pfn ${hex(pfn)} for ${b.size} bytes not aligned to 2^${order} pages`);
   }
   // zeroed as seen by the CPU and by the device, with no sync
+  if (st.v['coherent-ok-mask']) return; // the device may not even reach the handle
   const cpuView = cpuLoad(m, 0, b.cpu, b.size);
   const devView = deviceRead(m, b.dev, b.dma, b.size);
   for (let i = 0; i < b.size; i++) {
@@ -207,8 +216,11 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
   maxOps: 60,
   setup(profile: Profile) {
     const m = buildMachine(profile);
+    const windowEnd = new Map<device, bigint>();
+    profile.devices.forEach((spec, i) => windowEnd.set(m.devices[i], rangesEnd(spec)));
     const st: AllocState = {
       m,
+      windowEnd,
       bufs: [],
       nextId: 0,
       bootFree: nrFreePages(m.mm),
@@ -262,6 +274,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
         const spec = deviceSpec(m, op, m.devices.length);
         const dev = probeDeviceSpec(m, spec);
         m.devices.push(dev);
+        st.windowEnd.set(dev, rangesEnd(spec));
         return explain
           ? `probe ${dev.name}: ${op.coherent ? 'dma-coherent' : 'dma-noncoherent'}, dma_set_mask_and_coherent(DMA_BIT_MASK(${op.mask})), dma-ranges ${op.ranges} → coherent_dma_mask ${hex(dev.coherent_dma_mask)}, bus_dma_limit ${hex(dev.bus_dma_limit)}`
           : undefined;
@@ -290,6 +303,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
       case 'dev_write': {
         const b = pick(st.bufs, op.i);
         if (!b) return explain ? '(no buffer)' : undefined;
+        if (st.v['coherent-ok-mask']) return explain ? '(handle unreachable: not used)' : undefined;
         const { o, n } = span(b.size, op.off, op.len);
         const data = fill(n, op.val);
         if (op.k === 'cpu_store') cpuStore(m, op.hart, b.cpu + BigInt(o), data);
@@ -301,6 +315,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
       case 'dev_read': {
         const b = pick(st.bufs, op.i);
         if (!b) return explain ? '(no buffer)' : undefined;
+        if (st.v['coherent-ok-mask']) return explain ? '(handle unreachable: not used)' : undefined;
         const { o, n } = span(b.size, op.off, op.len);
         const got = op.k === 'cpu_load' ? cpuLoad(m, op.hart, b.cpu + BigInt(o), n) : deviceRead(m, b.dev, b.dma + BigInt(o), n);
         for (let i = 0; i < n; i++) {
@@ -321,6 +336,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
         return explain ? `hw: ${op.k === 'spec_fill' ? 'speculative fill' : `evict ${op.level}`} on hart${op.hart} of line ${hex(BigInt(line) << 6n)}` : undefined;
       }
       case 'pool_work': {
+        if (!m.atomicPools) return explain ? '(no atomic pools: CONFIG_DMA_COHERENT_POOL unset)' : undefined;
         const ran = atomic_pool_work_fn(m);
         poolChecks(st, ran);
         return explain ? (ran ? 'atomic_pool_work_fn runs' : '(no pool work queued)') : undefined;

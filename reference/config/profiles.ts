@@ -42,6 +42,9 @@ const K66_NONCOHERENT: Kconfig = {
   CONFIG_DMA_COHERENT_POOL: true,
   CONFIG_ARCH_DMA_DEFAULT_COHERENT: true,
 };
+/** CMA as distribution kernels build it (kernel/dma/Kconfig defaults: 16 MiB, CMA_ALIGNMENT 8). */
+const CMA: Kconfig = { CONFIG_CMA: true, CONFIG_DMA_CMA: true, CONFIG_CMA_SIZE_MBYTES: 16, CONFIG_CMA_SIZE_SEL_MBYTES: true, CONFIG_CMA_ALIGNMENT: 8 };
+
 const K66_THEAD: Kconfig = { ...K66_NONCOHERENT, CONFIG_ERRATA_THEAD: true, CONFIG_ERRATA_THEAD_CMO: true, CONFIG_ERRATA_THEAD_PBMT: true };
 const K66_STD: Kconfig = { ...K66_NONCOHERENT, CONFIG_RISCV_ISA_ZICBOM: true, CONFIG_RISCV_ISA_SVPBMT: true };
 
@@ -89,6 +92,8 @@ const SG2042_RESERVED: MemoryRange[] = [
 ];
 
 interface MachineSpec {
+  cmdline?: string;
+  reservedMemory?: Profile['reservedMemory'];
   name: string;
   kernel: KernelVersion;
   description: string;
@@ -108,10 +113,11 @@ function machine(m: MachineSpec): Profile {
     kconfig: m.kconfig,
     memory: m.memory,
     reserved: m.reserved,
-    cmdline: '',
+    cmdline: m.cmdline ?? '',
     zoneDmaBits: 24,
     platform: m.platform,
     devices: m.devices ?? NONCOHERENT_DEVICES,
+    ...(m.reservedMemory ? { reservedMemory: m.reservedMemory } : {}),
     faults: [],
     expect: m.expect ?? {},
     expectDefault: 'holds',
@@ -167,6 +173,50 @@ export const CORRECT_PROFILES: readonly Profile[] = [
     platform: SG2042_66,
   }),
   machine({
+    name: 'c920-sg2042-6.6-cma',
+    kernel: '6.6',
+    description: 'c920-sg2042-6.6 with CONFIG_DMA_CMA and a 64 MiB linux,cma-default area in the device tree at 8 GiB (above ZONE_DMA32)',
+    ...SG2042,
+    kconfig: { ...K66_THEAD, ...CMA },
+    platform: SG2042_66,
+    reservedMemory: [{ name: 'linux,cma', base: 8n * GiB, size: 64n * MiB, compatible: 'shared-dma-pool', reusable: true, cmaDefault: true }],
+  }),
+  machine({
+    name: 'c920-sg2042-5.10-cma',
+    kernel: '5.10',
+    description: 'c920-sg2042-5.10-fixed with CONFIG_DMA_CMA and cma=32M on the command line',
+    ...SG2042,
+    cmdline: 'cma=32M',
+    kconfig: { ...K510_FIXED, ...CMA },
+    platform: SG2042_510_FIXED,
+  }),
+  machine({
+    name: 'board-1g-6.6-dt-pools',
+    kernel: '6.6',
+    description:
+      'board-1g-6.6 with device-tree pools: sdhci0 behind dma-ranges (bus 0 = CPU 0x8000_0000, 1 GiB) with a 1 MiB no-map shared-dma-pool, a 32 MiB linux,cma-default area, coherent_pool=512K',
+    memory: [{ base: 0x8000_0000n, size: GiB }],
+    reserved: [{ base: 0x8000_0000n, size: 2n * MiB }],
+    cmdline: 'coherent_pool=512K',
+    kconfig: { ...K66_THEAD, ...CMA, CONFIG_DMA_DECLARE_COHERENT: true },
+    platform: SG2042_66,
+    devices: [
+      { name: 'dwmac0', coherent: false, dmaMaskBits: 64, coherentMaskBits: 64 },
+      {
+        name: 'sdhci0',
+        coherent: false,
+        dmaMaskBits: 32,
+        coherentMaskBits: 32,
+        dmaRanges: [{ cpu: 0x8000_0000n, dma: 0n, size: GiB }],
+        memoryRegion: 'sdhci-pool',
+      },
+    ],
+    reservedMemory: [
+      { name: 'sdhci-pool', base: 0xbe00_0000n, size: MiB, compatible: 'shared-dma-pool', noMap: true },
+      { name: 'linux,cma', base: 0xb800_0000n, size: 32n * MiB, compatible: 'shared-dma-pool', reusable: true, cmaDefault: true },
+    ],
+  }),
+  machine({
     name: 'three-zone-5.10',
     kernel: '5.10',
     description:
@@ -191,7 +241,7 @@ export const BROKEN_PROFILES: readonly Profile[] = [
     ...SG2042,
     kconfig: K510_VENDOR,
     platform: SG2042_510_VENDOR,
-    expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated' },
+    expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated', 'zeroed-and-coherent': 'violated' },
   }),
 ];
 
@@ -211,6 +261,9 @@ const FAULT_TARGETS: Partial<Record<FaultName, { base: string; breaks: string[] 
   'pgprot-dmacoherent-cacheable': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read', 'pte-attributes'] },
   'swiotlb-from-device-no-copy': { base: 'c920-sg2042-5.10-fixed', breaks: ['no-stale-read'] },
   'debug-unmap-skips-dir-check': { base: 'c920-sg2042-6.6', breaks: ['debug-agreement'] },
+  'pool-size-64x': { base: 'board-1g-6.6', breaks: ['pool-floor'] },
+  'pool-cma-wrong-zone': { base: 'c920-sg2042-6.6-cma', breaks: ['coherent-ok-mask'] },
+  'coherent-device-base-ignores-ranges': { base: 'board-1g-6.6-dt-pools', breaks: ['coherent-ok-mask'] },
 };
 
 export function faultProfile(fault: FaultName): Profile {
