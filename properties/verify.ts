@@ -30,14 +30,15 @@ export function verifyProfile(profile: Profile, opts: VerifyOptions): VerifyResu
   const wanted = (opts.invariants ?? INVARIANTS).filter((inv) => expectationOf(profile, inv) !== 'n/a');
   // A correct profile checks each harness once with all its invariants; only a
   // failure (or an expected violation) needs per-invariant runs with their own shrinking.
-  const together = new Map<string, boolean>();
+  /** harness name -> the invariants one combined run showed to hold. */
+  const together = new Map<string, ReadonlySet<string>>();
   if (opts.path === undefined) {
     for (const h of HARNESSES) {
       if (!h.appliesTo(profile)) continue;
       const invs = h.invariants.map((i) => i.name).filter((n) => wanted.includes(n) && expectationOf(profile, n) === 'holds');
       if (invs.length < 2) continue;
       const r = checkProperty(h, profile, invs, { numRuns: opts.runs, seed: opts.seed });
-      together.set(h.name, r.verdict === 'holds');
+      if (r.verdict === 'holds') together.set(h.name, new Set(invs));
     }
   }
   const out: VerifyResult[] = [];
@@ -48,7 +49,7 @@ export function verifyProfile(profile: Profile, opts: VerifyOptions): VerifyResu
     let verdict: 'holds' | 'violated' = 'holds';
     let counterexample: VerifyResult['counterexample'];
     for (const h of hs) {
-      if (together.get(h.name) === true) continue;
+      if (together.get(h.name)?.has(inv)) continue;
       const r = checkProperty(h, profile, [inv], { numRuns: opts.runs, seed: opts.seed, ...(opts.path !== undefined ? { path: opts.path } : {}) });
       if (r.verdict === 'violated' && r.counterexample) {
         verdict = 'violated';
