@@ -50,7 +50,14 @@ export function runSequence<S, Op>(
   explain = false,
 ): SequenceFailure | null {
   const invs = h.invariants.filter((i) => invariantNames.includes(i.name));
-  const state = h.setup(profile);
+  let state: S;
+  try {
+    state = h.setup(profile);
+  } catch (e) {
+    // The machine does not even boot (a kernel oops at boot is a violation of everything it was to check).
+    const msg = e instanceof Error ? e.message : String(e);
+    return { step: 0, op: 'boot', invariant: 'kernel-bug', message: `boot: ${msg}`, trace: explain ? [`boot -> ${msg}`] : [] };
+  }
   const all = h.finalOps ? [...ops, ...h.finalOps()] : ops;
   const trace: string[] = [];
   for (let step = 0; step < all.length; step++) {

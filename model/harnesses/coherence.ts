@@ -143,6 +143,26 @@ function expectedCoherentKind(m: Machine, dev: device): 'cacheable' | 'uncached'
   return 'uncached';
 }
 
+/**
+ * The memory-type bits (63:59) the kernel asks for on a coherent buffer's CPU
+ * mapping, from the model's own reading of the configuration (not pgtable.ts):
+ * a device the kernel treats as coherent gets PAGE_KERNEL (T-Head: PMA C+B+SH,
+ * by ALT_THEAD_PMA or the vendor static bits; Svpbmt: none); a non-coherent one
+ * pgprot_dmacoherent: mainline = noncached = IO (T-Head 5.19-6.6: SO only; fixed
+ * and Sophgo tables: SO+SH; Svpbmt PBMT=IO), vendor 5.10 = writecombine (SH only).
+ */
+function expectedMtBits(m: Machine, dev: device): bigint {
+  const k = m.profile.kconfig;
+  const hooks = Boolean(k.CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE || k.CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU);
+  const treatedCoherent = !hooks || (dev.hwSnoops && Boolean(k.CONFIG_ARCH_HAS_SETUP_DMA_OPS));
+  const { scheme, theadTable } = m.profile.platform.memTypes;
+  if (treatedCoherent) return scheme === 'svpbmt' || scheme === 'none' ? 0b00000n : 0b01110n;
+  if (scheme === 'vendor-5.10-static') return 0b00010n;
+  if (scheme === 'svpbmt') return 0b01000n;
+  if (scheme === 'thead-mae') return theadTable === '5.19-6.6' ? 0b10000n : 0b10010n;
+  return 0b00000n;
+}
+
 function checkCoherentPtes(st: CoherenceState, c: Coh): void {
   if (st.pte !== null) return;
   const m = st.m;
@@ -168,6 +188,11 @@ function checkCoherentPtes(st: CoherenceState, c: Coh): void {
     const want2 = expectedCoherentKind(m, c.dev);
     if (want2 === 'uncached' && mt.kind === 'cacheable') {
       st.pte = `coherent buffer #${c.id} of non-coherent ${c.dev.name}: PTE ${hex(t.pte)} is cacheable as this hart reads it (MAEE=${m.hart.maee ? 1 : 0}, PBMTE=${m.hart.pbmte ? 1 : 0})`;
+      return;
+    }
+    const mtWant = expectedMtBits(m, c.dev);
+    if (t.pte >> 59n !== mtWant) {
+      st.pte = `coherent buffer #${c.id} of ${c.dev.name}: PTE ${hex(t.pte)} has memory-type bits 63:59 = ${(t.pte >> 59n).toString(2).padStart(5, '0')}, the kernel asks for ${mtWant.toString(2).padStart(5, '0')}`;
       return;
     }
     if (!t.linear && (t.pte & 0x3ffn) !== 0xe7n) {

@@ -81,6 +81,13 @@ export interface Profile {
   zoneDmaBits: number;
   platform: PlatformSpec;
   devices: readonly DeviceSpec[];
+  /**
+   * 6.6-model kernels only: which arch/riscv/mm/dma-noncoherent.c direction table
+   * is built in. '6.0-6.5': FROM_DEVICE clean, BIDIRECTIONAL flush before DMA,
+   * flush after (before Arnd's 6.6 "only invalidate after DMA, not flush" and
+   * "skip invalidation before bidirectional DMA"); absent = the 6.6 table.
+   */
+  riscvDmaSyncPolicy?: '6.0-6.5' | '6.6';
   /** /reserved-memory nodes (CMA areas, per-device pools); absent = none. */
   reservedMemory?: readonly ReservedMemorySpec[];
   /** Fault switches: model defects that should make some invariant fail. */

@@ -92,6 +92,7 @@ const SG2042_RESERVED: MemoryRange[] = [
 ];
 
 interface MachineSpec {
+  riscvDmaSyncPolicy?: Profile['riscvDmaSyncPolicy'];
   cmdline?: string;
   reservedMemory?: Profile['reservedMemory'];
   name: string;
@@ -118,6 +119,7 @@ function machine(m: MachineSpec): Profile {
     platform: m.platform,
     devices: m.devices ?? NONCOHERENT_DEVICES,
     ...(m.reservedMemory ? { reservedMemory: m.reservedMemory } : {}),
+    ...(m.riscvDmaSyncPolicy ? { riscvDmaSyncPolicy: m.riscvDmaSyncPolicy } : {}),
     faults: [],
     expect: m.expect ?? {},
     expectDefault: 'holds',
@@ -171,6 +173,16 @@ export const CORRECT_PROFILES: readonly Profile[] = [
     reserved: [{ base: 0x8000_0000n, size: 2n * MiB }],
     kconfig: K66_THEAD,
     platform: SG2042_66,
+  }),
+  machine({
+    name: 'c920-sg2042-6.5-policy',
+    kernel: '6.6',
+    description:
+      'c920-sg2042-6.6 with the 6.0-6.5 dma-noncoherent direction table (BIDIRECTIONAL flushed before DMA, FROM_DEVICE/BIDIRECTIONAL flushed after it) and the fixed cva encoding, as 6.1.y stable has it',
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+    riscvDmaSyncPolicy: '6.0-6.5',
   }),
   machine({
     name: 'c920-sg2042-6.6-cma',
@@ -231,8 +243,35 @@ export const CORRECT_PROFILES: readonly Profile[] = [
   }),
 ];
 
+/** TH1520-like: 4x C910 in one cluster, 8 GiB from 0 (the Lichee Pi 4A class), XTheadMae + XTheadCmo. */
+const TH1520_MEMORY: MemoryRange[] = [{ base: 0n, size: 8n * GiB }];
+
 /** Machines that are broken as shipped: the invariants they break are declared. */
 export const BROKEN_PROFILES: readonly Profile[] = [
+  machine({
+    name: 'c910-th1520-6.6-rc1',
+    kernel: '6.6',
+    description:
+      'TH1520-like on v6.6-rc1: the T-Head clean alternative is th.dcache.cval1 (L1 only) until 8eb8fe67e2c8 "riscv: errata: fix T-Head dcache.cva encoding" (6.6-rc2); the eMMC corruption of the TH1520 reports',
+    memory: TH1520_MEMORY,
+    reserved: [{ base: 0n, size: 2n * MiB }],
+    kconfig: K66_THEAD,
+    platform: { ...SG2042_66, cmoFlavour: 'thead-va-cval1' },
+    expect: { 'no-stale-read': 'violated' },
+  }),
+  {
+    ...machine({
+      name: 'c920v2-svpbmt-5.10-vendor-bits',
+      kernel: '5.10',
+      description:
+        'the vendor 5.10 C920 patch (static XTheadMae bits in _PAGE_KERNEL) booted on a hart running standard Svpbmt (MAEE=0, PBMTE=1), as on C920R2S0-class cores: bits 62:60 are reserved or PBMT=3 there, so the first access through the linear map faults',
+      ...{ memory: SG2042_MEMORY, reserved: SG2042_RESERVED },
+      kconfig: K510_FIXED,
+      platform: { ...SG2042_510_FIXED, maee: false, pbmte: true },
+    }),
+    expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated', 'zeroed-and-coherent': 'violated' },
+    expectDefault: 'n/a',
+  },
   machine({
     name: 'c920-sg2042-5.10-vendor',
     kernel: '5.10',

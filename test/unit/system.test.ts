@@ -236,7 +236,7 @@ describe('devices from DeviceSpec (of_dma_configure + dma_set_mask_and_coherent)
   });
 
   it('vendor 5.10 as found: no sync hooks, so every device counts as coherent', () => {
-    const m = buildMachine(BROKEN_PROFILES[0]);
+    const m = buildMachine(BROKEN_PROFILES.find((p) => p.name === 'c920-sg2042-5.10-vendor')!);
     for (const d of m.devices) {
       expect(d.hwSnoops).toBe(false);
       expect(dev_is_dma_coherent(m, d)).toBe(true);
@@ -253,8 +253,10 @@ describe('devices from DeviceSpec (of_dma_configure + dma_set_mask_and_coherent)
 });
 
 describe('the rest of the machine', () => {
-  it('every built-in profile builds, with no boot WARN', () => {
-    for (const p of [...CORRECT_PROFILES, ...BROKEN_PROFILES]) {
+  it('every built-in profile builds, with no boot WARN (except the one that cannot boot)', () => {
+    // The vendor 5.10 bits on a standard-Svpbmt hart oops on the first linear-map access.
+    expect(() => buildMachine(BROKEN_PROFILES.find((p) => p.name === 'c920v2-svpbmt-5.10-vendor-bits')!)).toThrow(/page fault/);
+    for (const p of [...CORRECT_PROFILES, ...BROKEN_PROFILES.filter((p) => p.name !== 'c920v2-svpbmt-5.10-vendor-bits')]) {
       const m = buildMachine(p);
       expect(m.warnings, p.name).toEqual([]);
       expect(m.devices.map((d) => d.name)).toEqual(p.devices.map((d) => d.name));

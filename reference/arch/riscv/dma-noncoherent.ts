@@ -157,6 +157,12 @@ export function arch_sync_dma_for_device(m: Machine, paddr: bigint, size: bigint
       } else throw new KernelBug(`arch_sync_dma_for_device: invalid direction ${dir}`);
       return;
     }
+    if (m.profile.riscvDmaSyncPolicy === '6.0-6.5') {
+      knote('6.0-6.5 table');
+      if (dir === DMA_TO_DEVICE || dir === DMA_FROM_DEVICE) arch_dma_cache_wback(m, paddr, size);
+      else if (dir === DMA_BIDIRECTIONAL) arch_dma_cache_wback_inv(m, paddr, size);
+      return;
+    }
     if (dir === DMA_TO_DEVICE || dir === DMA_FROM_DEVICE || dir === DMA_BIDIRECTIONAL) arch_dma_cache_wback(m, paddr, size);
   } finally {
     kexit();
@@ -182,7 +188,12 @@ export function arch_sync_dma_for_cpu(m: Machine, paddr: bigint, size: bigint, d
       else throw new KernelBug(`arch_sync_dma_for_cpu: invalid direction ${dir}`);
       return;
     }
-    if (dir === DMA_FROM_DEVICE || dir === DMA_BIDIRECTIONAL) arch_dma_cache_inv(m, paddr, size);
+    if (dir === DMA_FROM_DEVICE || dir === DMA_BIDIRECTIONAL) {
+      if (m.profile.riscvDmaSyncPolicy === '6.0-6.5') {
+        knote('6.0-6.5 table: flush after DMA');
+        arch_dma_cache_wback_inv(m, paddr, size);
+      } else arch_dma_cache_inv(m, paddr, size);
+    }
   } finally {
     kexit();
   }
