@@ -62,7 +62,13 @@ function hasSyncHooks(m: Machine): boolean {
 
 /** include/linux/dma-map-ops.h dev_is_dma_coherent (5.10, 6.6): without any sync hook every device is coherent. */
 export function dev_is_dma_coherent(m: Machine, dev: device): boolean {
-  return hasSyncHooks(m) ? dev.dma_coherent : true;
+  kenter('dev_is_dma_coherent');
+  try {
+    if (!hasSyncHooks(m)) knote('no ARCH_HAS_SYNC_DMA_* hook: every device is coherent');
+    return hasSyncHooks(m) ? dev.dma_coherent : true;
+  } finally {
+    kexit();
+  }
 }
 
 /** arch/riscv/mm/dma-noncoherent.c arch_setup_dma_ops (6.6; 5.10 has no ARCH_HAS_SETUP_DMA_OPS: the generic stub). */

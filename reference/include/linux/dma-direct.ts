@@ -29,7 +29,12 @@ export function phys_to_dma_unencrypted(dev: device, paddr: bigint): bigint {
 
 /** include/linux/dma-direct.h phys_to_dma (5.10, 6.6); __sme_set is the identity here. */
 export function phys_to_dma(dev: device, paddr: bigint): bigint {
-  return phys_to_dma_unencrypted(dev, paddr);
+  kenter('phys_to_dma');
+  try {
+    return phys_to_dma_unencrypted(dev, paddr);
+  } finally {
+    kexit();
+  }
 }
 
 /** include/linux/dma-direct.h dma_to_phys (5.10, 6.6). */

@@ -37,21 +37,41 @@ export function dma_unmap_single_attrs(m: Machine, dev: device, addr: bigint, si
 
 /** include/linux/dma-mapping.h dma_map_single (5.10, 6.6). */
 export function dma_map_single(m: Machine, dev: device, ptr: bigint, size: bigint, dir: number): bigint {
-  return dma_map_single_attrs(m, dev, ptr, size, dir, 0);
+  kenter('dma_map_single');
+  try {
+    return dma_map_single_attrs(m, dev, ptr, size, dir, 0);
+  } finally {
+    kexit();
+  }
 }
 
 /** include/linux/dma-mapping.h dma_unmap_single (5.10, 6.6). */
 export function dma_unmap_single(m: Machine, dev: device, addr: bigint, size: bigint, dir: number): void {
-  dma_unmap_single_attrs(m, dev, addr, size, dir, 0);
+  kenter('dma_unmap_single');
+  try {
+    dma_unmap_single_attrs(m, dev, addr, size, dir, 0);
+  } finally {
+    kexit();
+  }
 }
 
 /** include/linux/dma-mapping.h dma_alloc_coherent (5.10, 6.6): DMA_ATTR_NO_WARN when the gfp has __GFP_NOWARN. */
 export function dma_alloc_coherent(m: Machine, dev: device, size: bigint, h: DmaHandle, gfp: number): bigint | null {
-  const G = gfpFlags(m.profile.kernel);
-  return dma_alloc_attrs(m, dev, size, h, gfp, gfp & G.__GFP_NOWARN ? DMA_ATTR_NO_WARN : 0);
+  kenter('dma_alloc_coherent');
+  try {
+    const G = gfpFlags(m.profile.kernel);
+    return dma_alloc_attrs(m, dev, size, h, gfp, gfp & G.__GFP_NOWARN ? DMA_ATTR_NO_WARN : 0);
+  } finally {
+    kexit();
+  }
 }
 
 /** include/linux/dma-mapping.h dma_free_coherent (5.10, 6.6). */
 export function dma_free_coherent(m: Machine, dev: device, size: bigint, cpu_addr: bigint | null, dma_handle: bigint): void {
-  dma_free_attrs(m, dev, size, cpu_addr, dma_handle, 0);
+  kenter('dma_free_coherent');
+  try {
+    dma_free_attrs(m, dev, size, cpu_addr, dma_handle, 0);
+  } finally {
+    kexit();
+  }
 }

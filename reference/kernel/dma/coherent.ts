@@ -168,7 +168,12 @@ export function memunmap(m: Machine, addr: bigint): void {
 
 /** kernel/dma/coherent.c dev_get_coherent_memory (5.10, 6.6). */
 export function dev_get_coherent_memory(dev: device | null): dma_coherent_mem | null {
-  return dev !== null && dev.dma_mem !== null ? dev.dma_mem : null;
+  kenter('dev_get_coherent_memory');
+  try {
+    return dev !== null && dev.dma_mem !== null ? dev.dma_mem : null;
+  } finally {
+    kexit();
+  }
 }
 
 /**

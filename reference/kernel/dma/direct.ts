@@ -22,7 +22,12 @@ import { DMA_BIT_MASK, EINVAL, ModelError, PAGE_ALIGN, PFN_PHYS, PHYS_PFN, get_o
 
 /** kernel/dma/direct.c phys_to_dma_direct (5.10, 6.6): no forced decryption on riscv. */
 export function phys_to_dma_direct(dev: device, phys: bigint): bigint {
-  return phys_to_dma(dev, phys);
+  kenter('phys_to_dma_direct');
+  try {
+    return phys_to_dma(dev, phys);
+  } finally {
+    kexit();
+  }
 }
 
 /** kernel/dma/direct.c dma_direct_optimal_gfp_mask (5.10 (dev, mask, &limit); 6.6 (dev, &limit): same behaviour). */
@@ -42,9 +47,14 @@ export function dma_direct_optimal_gfp_mask(m: Machine, dev: device, out: { phys
 
 /** kernel/dma/direct.c dma_coherent_ok (5.10, 6.6). */
 export function dma_coherent_ok(_m: Machine, dev: device, phys: bigint, size: bigint): boolean {
-  const dma = phys_to_dma_direct(dev, phys);
-  if (dma === DMA_MAPPING_ERROR) return false;
-  return dma + size - 1n <= min_not_zero(dev.coherent_dma_mask, dev.bus_dma_limit);
+  kenter('dma_coherent_ok');
+  try {
+    const dma = phys_to_dma_direct(dev, phys);
+    if (dma === DMA_MAPPING_ERROR) return false;
+    return dma + size - 1n <= min_not_zero(dev.coherent_dma_mask, dev.bus_dma_limit);
+  } finally {
+    kexit();
+  }
 }
 
 /** kernel/dma/direct.c __dma_direct_alloc_pages (5.10 (dev,size,gfp); 6.6 adds allow_highmem, no highmem on riscv64). */

@@ -25,23 +25,44 @@ const EIO = 5;
 
 /** include/linux/dma-map-ops.h get_dma_ops (5.10, 6.6): NULL without CONFIG_DMA_OPS. */
 export function get_dma_ops(m: Machine, dev: device): null {
-  if (m.cfg('CONFIG_DMA_OPS') && dev.dma_ops !== null) throw new ModelError('dma_map_ops are not modelled (no IOMMU on these profiles)');
-  return null;
+  kenter('get_dma_ops');
+  try {
+    if (m.cfg('CONFIG_DMA_OPS') && dev.dma_ops !== null) throw new ModelError('dma_map_ops are not modelled (no IOMMU on these profiles)');
+    knote(m.cfg('CONFIG_DMA_OPS') ? 'no dev->dma_ops, no arch default: NULL' : 'CONFIG_DMA_OPS unset: NULL');
+    return null;
+  } finally {
+    kexit();
+  }
 }
 
 /** kernel/dma/mapping.c dma_go_direct (5.10, 6.6): no ops → direct. */
 export function dma_go_direct(_m: Machine, _dev: device, _mask: bigint, ops: null): boolean {
-  return ops === null;
+  kenter('dma_go_direct');
+  try {
+    return ops === null;
+  } finally {
+    kexit();
+  }
 }
 
 /** kernel/dma/mapping.c dma_alloc_direct (5.10, 6.6). */
 export function dma_alloc_direct(m: Machine, dev: device, ops: null): boolean {
-  return dma_go_direct(m, dev, dev.coherent_dma_mask, ops);
+  kenter('dma_alloc_direct');
+  try {
+    return dma_go_direct(m, dev, dev.coherent_dma_mask, ops);
+  } finally {
+    kexit();
+  }
 }
 
 /** kernel/dma/mapping.c dma_map_direct (5.10, 6.6). */
 export function dma_map_direct(m: Machine, dev: device, ops: null): boolean {
-  return dma_go_direct(m, dev, dev.dma_mask ?? 0n, ops);
+  kenter('dma_map_direct');
+  try {
+    return dma_go_direct(m, dev, dev.dma_mask ?? 0n, ops);
+  } finally {
+    kexit();
+  }
 }
 
 function checkDir(dir: number, fn: string): void {
