@@ -1,6 +1,7 @@
 // npm run bench: throughput of every harness (invariants checked after every
-// operation) and how cost scales with the declared RAM. Prints a table and
-// writes bench/results.json. Timings are measurements, never assertions.
+// operation), how cost scales with the declared RAM, and how long each catalog
+// fault takes to detect (bench/time-to-detect.ts; BENCH_SEEDS seeds, default 20).
+// Prints tables and writes bench/results.json. Timings are measurements, never assertions.
 
 import { writeFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -9,6 +10,7 @@ import type { Profile } from '../reference/config/profile.ts';
 import { HARNESSES, type AnyHarness } from '../properties/catalog.ts';
 import { runSequence } from '../model/harness.ts';
 import { checkProperty, sequenceArb } from '../properties/run.ts';
+import { runTimeToDetect } from './time-to-detect.ts';
 
 const SEQUENCES = Number(process.env.BENCH_SEQUENCES ?? 500);
 
@@ -78,7 +80,8 @@ function main(): void {
     scale.push({ ram: p.name.split('@')[1], opsPerSec: c.opsPerSec, heapMiB: heap });
     console.log(`${p.name.split('@')[1].padEnd(10)} ${String(b.opsPerSec).padStart(11)} ${String(c.opsPerSec).padStart(16)} ${String(heap).padStart(9)}`);
   }
-  const out = { date: new Date().toISOString(), node: process.version, sequences: SEQUENCES, throughput: rows, scale };
+  const timeToDetect = runTimeToDetect();
+  const out = { date: new Date().toISOString(), node: process.version, sequences: SEQUENCES, throughput: rows, scale, timeToDetect };
   writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
   console.log('\nwritten bench/results.json');
 }

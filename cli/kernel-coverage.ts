@@ -83,7 +83,7 @@ function main(argv: string[]): number {
   const tty = process.stderr.isTTY === true;
   const t0 = performance.now();
   console.log(`dmacheck kernel-coverage: ${targets.length} profile(s), ${runs} sequences per harness, seed ${seed}`);
-  const { tracer, sequences } = collectKernelPaths({
+  const { tracer, sequences, errors } = collectKernelPaths({
     runs,
     seed,
     profiles: targets,
@@ -100,10 +100,14 @@ function main(argv: string[]): number {
   const gaps = seedNames === null ? null : seedGaps(seedNames, checklist.keys(), declared.all);
 
   printReport(report, checklist, gaps, quiet);
+  if (errors.length > 0) {
+    console.log(`\nsequences cut short by a kernel BUG or an exception (${errors.length} profile/harness pairs; paths after that point went unrun):`);
+    for (const e of errors) console.log(`  ${e.profile} / ${e.harness}: ${e.count} sequence(s): ${e.first}`);
+  }
   console.log(`\n${sequences} sequences in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   try {
     mkdirSync(dirname(jsonPath), { recursive: true });
-    writeFileSync(jsonPath, JSON.stringify({ ...report, seedGaps: gaps ?? [] }, null, 2) + '\n');
+    writeFileSync(jsonPath, JSON.stringify({ ...report, seedGaps: gaps ?? [], errors }, null, 2) + '\n');
   } catch (e) {
     throw new UsageError(`cannot write ${jsonPath}: ${(e as Error).message}`);
   }

@@ -15,6 +15,8 @@ export interface TextOptions {
   maxCallLines: number;
   /** Most cache-line groups per operation. */
   maxLineGroups: number;
+  /** Print the kernel calls of the machine's setup. */
+  boot?: boolean;
 }
 
 interface CallNode {
@@ -164,10 +166,26 @@ export function renderReplayText(file: string, f: CounterexampleFile, r: ReplayR
   out.push(`dmacheck replay: ${file}`);
   out.push(`  profile ${p.name} (Linux ${p.kernel}${p.faults.length > 0 ? `, fault ${p.faults.join(', ')}` : ''}), harness ${f.harness}, invariant ${f.invariant}`);
   out.push(
-    `  recorded by dmacheck ${f.dmacheckVersion}${f.createdAt !== undefined ? ` at ${f.createdAt}` : ''}: seed ${f.seed}, ${f.ops.length} operation(s), broken after step ${f.failure.step + 1}`,
+    `  recorded by dmacheck ${f.dmacheckVersion}${f.createdAt !== undefined ? ` at ${f.createdAt}` : ''}: seed ${f.seed}, ${f.ops.length} operation(s), broken ${whenBroken(f.failure, f.ops.length)}`,
   );
   if (r.profileDrift) out.push(`  note: the built-in profile ${p.name} has changed since; replaying the recorded one`);
   if (r.hasMachine) out.push(`  caches: L1 per hart h0..h${r.harts - 1}, L2 per cluster c0..c${Math.max(0, r.clusters - 1)}; states I(nvalid) C(lean) D(irty); bytes shown from the touched offset`);
+  if (o.boot === true || r.bootFailed) {
+    out.push('', `boot: ${r.bootCalls.filter((e) => e.fn !== '#').length} kernel calls while the harness set the machine up${r.bootFailed ? ', the last of them oopsed' : ''}`);
+    if (o.boot === true) {
+      const calls = renderCalls(r.bootCalls);
+      for (const c of calls.slice(0, o.maxCallLines)) out.push(`       ${c}`);
+      if (calls.length > o.maxCallLines) out.push(`       … ${calls.length - o.maxCallLines} more call lines (--calls all)`);
+    } else {
+      // The oops is inside the last top-level call: show the end of its tree, where the path ends.
+      let start = r.bootCalls.length - 1;
+      while (start > 0 && r.bootCalls[start].depth > 0) start--;
+      const calls = renderCalls(r.bootCalls.slice(Math.max(0, start)));
+      const n = Math.max(1, o.maxCallLines);
+      if (calls.length > n) out.push(`       … ${calls.length - n} call lines before (--boot --calls all)`);
+      for (const c of calls.slice(-n)) out.push(`       ${c}`);
+    }
+  }
   for (const st of r.steps) {
     out.push('');
     const who = st.actor !== '' ? `   [${st.actor}]` : '';
@@ -186,19 +204,25 @@ export function renderReplayText(file: string, f: CounterexampleFile, r: ReplayR
   return out;
 }
 
+/** "at boot", "after step 3" or "after final step F1" (failure.step counts from 0 over ops, then final ops). */
+function whenBroken(x: { step: number; op: string }, nOps: number): string {
+  if (x.op === 'boot') return 'at boot';
+  return x.step >= nOps ? `after final step F${x.step - nOps + 1}` : `after step ${x.step + 1}`;
+}
+
 export function renderVerdict(f: CounterexampleFile, r: ReplayResult): string[] {
   const out: string[] = [];
   const rec = f.failure;
-  const at = (x: { step: number }) => (x.step >= f.ops.length ? `final step F${x.step - f.ops.length + 1}` : `step ${x.step + 1}`);
+  const at = (x: { step: number; op: string }) => whenBroken(x, f.ops.length);
   if (r.failure === null) out.push(`replay: every invariant held (${f.invariant} was checked after each of ${r.steps.length} steps)`);
   else {
     const kb = r.failure.invariant === 'kernel-bug';
-    out.push(`replay: ${kb ? 'kernel BUG (oops)' : `${r.failure.invariant} BROKEN`} after ${at(r.failure)}: ${r.failure.op}`);
+    out.push(`replay: ${kb ? 'kernel BUG (oops)' : `${r.failure.invariant} BROKEN`} ${at(r.failure)}${r.bootFailed ? '' : `: ${r.steps[r.failure.step]?.text ?? r.failure.op}`}`);
     out.push(`  ${r.failure.message}`);
     const doc = INVARIANT_DOCS[r.failure.invariant];
     if (doc !== undefined) out.push(`  the invariant: ${doc}`);
   }
-  out.push(`recorded: ${rec.invariant === 'kernel-bug' ? 'kernel BUG' : `${rec.invariant} broken`} after ${at(rec)}`);
+  out.push(`recorded: ${rec.invariant === 'kernel-bug' ? 'kernel BUG' : `${rec.invariant} broken`} ${at(rec)}`);
   if (r.reproduced) out.push(`verdict: reproduced (same step, same invariant${r.sameMessage ? ', same message' : '; the message differs'})`);
   else out.push('verdict: NOT reproduced');
   const declared = expectationOf(f.profile, f.invariant);

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs, intOption, UsageError } from './args.ts';
 import { CounterexampleFileError, readCounterexampleFile } from '../properties/counterexample-file.ts';
-import { linesOfInterest, replayCounterexample } from '../properties/replay.ts';
+import { linesOfInterest, replayCounterexample, type ReplayResult } from '../properties/replay.ts';
 import { renderReplayText, renderVerdict } from './replay-text.ts';
 import { renderReplayHtml } from './replay-html.ts';
 
@@ -24,6 +24,8 @@ options:
   --html OUT.html   also write a self-contained timeline page (open it in a browser)
   --lines N         cache lines drawn in the timeline (default 8)
   --calls N|all     call-path lines per operation (default 40; 0 hides them)
+  --boot            also print the kernel calls made while the machine was set up
+                    (printed anyway, the last of them, when the machine oopses at boot)
   --quiet           print the verdict only
   --help            this text
 
@@ -35,6 +37,7 @@ function main(argv: string[]): number {
     lines: { value: true },
     calls: { value: true },
     quiet: { value: false },
+    boot: { value: false },
     help: { value: false },
   });
   if (opts.help) {
@@ -48,11 +51,10 @@ function main(argv: string[]): number {
   const nLines = intOption(opts.lines?.[0], 'lines', 1, 64) ?? 8;
   const f = readCounterexampleFile(file);
   const r = replayCounterexample(f);
-  console.log((opts.quiet ? renderVerdict(f, r) : renderReplayText(file, f, r, { maxCallLines, maxLineGroups: 12 })).join('\n'));
+  console.log((opts.quiet ? renderVerdict(f, r) : renderReplayText(file, f, r, { maxCallLines, maxLineGroups: 12, boot: opts.boot !== undefined })).join('\n'));
   if (opts.html) {
     // A second, identical run snapshots the chosen lines after every step (the replay is deterministic).
-    const { lines, focus } = linesOfInterest(r, nLines);
-    const withTimeline = replayCounterexample(f, { watch: lines, focus });
+    const withTimeline = replayCounterexample(f, timelineOf(r, nLines));
     try {
       writeFileSync(opts.html[0], renderReplayHtml(file, f, withTimeline));
     } catch (e) {
@@ -61,6 +63,11 @@ function main(argv: string[]): number {
     console.log(`timeline: ${opts.html[0]}`);
   }
   return r.reproduced ? 0 : 1;
+}
+
+function timelineOf(r: ReplayResult, n: number) {
+  const { lines, focus, alike } = linesOfInterest(r, n);
+  return { watch: lines, focus, alike };
 }
 
 try {

@@ -6,6 +6,8 @@ import { BUILTIN_PROFILES, findProfile } from '../reference/config/profiles.ts';
 import { INVARIANTS } from '../properties/catalog.ts';
 import { verifyProfile, type VerifyResult } from '../properties/verify.ts';
 import { parseArgs, intOption, UsageError } from './args.ts';
+import { loadUserProfile } from './user-input.ts';
+import { saveCounterexamples } from '../properties/counterexample-file.ts';
 
 const HELP = `usage: npm run verify -- [options]
 
@@ -18,9 +20,22 @@ options:
   --runs N           sequences per property (default 1000)
   --seed S           fast-check seed (default: random, printed)
   --path P           replay one counterexample path (needs one --profile and one --invariant)
+  --config FILE      your kernel's .config (see "your own machine" below)
+  --dtb FILE         your board's device tree blob (dtc -I dts -O dtb -o board.dtb board.dts)
+  --cmdline "ARGS"   the command line your bootloader passes (coherent_pool=, cma=); replaces /chosen/bootargs
+  --kernel 5.10|6.6  kernel version (default: from the .config header, else 6.6)
   --json FILE        also write the results as JSON
+  --save-dir DIR     where each violation is saved for npm run replay (default counterexamples)
+  --no-save          do not save violations
   --list             list the built-in profiles and exit
   --help             this text
+
+your own machine: any of --config, --dtb, --cmdline, --kernel builds a profile
+named user:… from your files and runs every invariant on it (expected: all
+hold); the built-in profiles run only if named with --profile. What your files
+do not give (memory, devices, harts, Kconfig, ...) comes from the SG2042
+defaults (c920-sg2042-6.6 or c920-sg2042-5.10-fixed) and is printed as
+"fallback: ..." lines. Unreadable or malformed files exit 2.
 
 exit status: 0 every verdict as the profile declares, 1 otherwise, 2 bad input`;
 
@@ -32,6 +47,12 @@ function main(argv: string[]): number {
     seed: { value: true },
     path: { value: true },
     json: { value: true },
+    'save-dir': { value: true },
+    'no-save': { value: false },
+    config: { value: true },
+    dtb: { value: true },
+    cmdline: { value: true },
+    kernel: { value: true },
     list: { value: false },
     help: { value: false },
   });
@@ -53,10 +74,16 @@ function main(argv: string[]): number {
   const runs = intOption(opts.runs?.[0], 'runs', 1, 10_000_000) ?? 1000;
   const seed = intOption(opts.seed?.[0], 'seed', -(2 ** 31), 2 ** 32 - 1) ?? (Date.now() ^ 0x5eed) | 0;
   const path = opts.path?.[0];
-  if (path !== undefined && (profiles.length !== 1 || (opts.invariant ?? []).length !== 1)) {
-    throw new UsageError('--path needs exactly one --profile and one --invariant');
+  const user = loadUserProfile(opts);
+  if (path !== undefined && (profiles.length + (user ? 1 : 0) !== 1 || (opts.invariant ?? []).length !== 1)) {
+    throw new UsageError('--path needs exactly one profile (--profile, or your files) and one --invariant');
   }
-  const targets = profiles.length > 0 ? profiles : BUILTIN_PROFILES;
+  if (user) {
+    console.log(`your machine: ${user.profile.description}`);
+    for (const f of user.fallbacks) console.log(`fallback: ${f}`);
+    for (const n of user.notes) console.log(`note: ${n}`);
+  }
+  const targets = user ? [user.profile, ...profiles] : profiles.length > 0 ? profiles : BUILTIN_PROFILES;
   const tty = process.stderr.isTTY === true;
   console.log(`dmacheck verify: ${targets.length} profile(s), ${runs} sequences per property, seed ${seed}`);
   const results: VerifyResult[] = [];
@@ -72,7 +99,15 @@ function main(argv: string[]): number {
     );
   }
   if (tty) process.stderr.write(' '.repeat(60) + '\r');
-  printTable(results, seed);
+  printTable(results, seed, user ? { name: user.profile.name, args: user.args } : undefined);
+  if (!opts['no-save']) {
+    const dir = opts['save-dir']?.[0] ?? 'counterexamples';
+    try {
+      for (const f of saveCounterexamples(results, targets, dir)) console.log(`saved ${f}  (npm run replay -- ${f})`);
+    } catch (e) {
+      throw new UsageError(`cannot save counterexamples in ${dir}: ${(e as Error).message}`);
+    }
+  }
   if (opts.json) {
     const json = {
       seed,
@@ -107,7 +142,7 @@ function main(argv: string[]): number {
   return bad.length === 0 ? 0 : 1;
 }
 
-function printTable(results: VerifyResult[], seed: number): void {
+function printTable(results: VerifyResult[], seed: number, user?: { name: string; args: string }): void {
   const w = Math.max(...results.map((r) => r.profile.length), 7);
   console.log(`\n${'profile'.padEnd(w)}  ${'invariant'.padEnd(16)}  verdict`);
   for (const r of results) {
@@ -122,7 +157,8 @@ function printTable(results: VerifyResult[], seed: number): void {
     console.log(`  ${c.failure.invariant === 'kernel-bug' ? 'kernel BUG' : 'broken'} after step ${c.failure.step + 1}: ${c.failure.message}`);
     console.log(`  shrunk counterexample (${c.trace.length} operations, ${c.shrinks} shrinks, harness ${c.harness}):`);
     c.trace.forEach((t, i) => console.log(`    ${String(i + 1).padStart(2)}. ${t}`));
-    console.log(`  replay: npm run verify -- --profile ${r.profile} --invariant ${r.invariant} --seed ${seed} --path "${c.path}"`);
+    const which = r.profile === user?.name ? user.args : `--profile ${r.profile}`;
+    console.log(`  replay: npm run verify -- ${which} --invariant ${r.invariant} --seed ${seed} --path "${c.path}"`);
   }
 }
 

@@ -72,9 +72,21 @@ export interface CollectOptions {
  * checked, so sequences on a broken machine run to the end instead of stopping
  * at the known violation (a KernelBug still ends its sequence, as in verify).
  */
-export function collectKernelPaths(opts: CollectOptions): { tracer: CountingTracer; sequences: number } {
+export interface CollectError {
+  profile: string;
+  harness: string;
+  /**
+   * Sequences cut short by a kernel BUG (at boot or in an operation) or by an
+   * exception runSequence does not catch: paths after that point went unrun.
+   */
+  count: number;
+  first: string;
+}
+
+export function collectKernelPaths(opts: CollectOptions): { tracer: CountingTracer; sequences: number; errors: CollectError[] } {
   const tracer = new CountingTracer();
   let sequences = 0;
+  const errors: CollectError[] = [];
   setTracer(tracer);
   try {
     for (const profile of opts.profiles) {
@@ -83,16 +95,28 @@ export function collectKernelPaths(opts: CollectOptions): { tracer: CountingTrac
         opts.onPair?.(profile.name, h.name);
         const invs = h.invariants.map((i) => i.name).filter((n) => expectationOf(profile, n) === 'holds');
         const seqs = fc.sample(sequenceArb(h, profile, h.maxOps ?? 60), { numRuns: opts.runs, seed: opts.seed });
+        let err: CollectError | null = null;
+        const cut = (message: string) => {
+          if (err === null) errors.push((err = { profile: profile.name, harness: h.name, count: 0, first: message }));
+          err.count++;
+        };
         for (const ops of seqs) {
-          runSequence(h, profile, ops, invs);
           sequences++;
+          // An exception escaping runSequence (an invariant check that throws, say)
+          // must not end the whole report.
+          try {
+            const f = runSequence(h, profile, ops, invs);
+            if (f !== null && f.invariant === 'kernel-bug') cut(f.message);
+          } catch (e) {
+            cut(e instanceof Error ? e.message : String(e));
+          }
         }
       }
     }
   } finally {
     setTracer(null);
   }
-  return { tracer, sequences };
+  return { tracer, sequences, errors };
 }
 
 function tsFilesUnder(dir: string): string[] {

@@ -55,6 +55,17 @@ const THEAD_TABLES = ['5.19-6.6', '6.7-typo', 'fixed', 'sophgo'] as const;
 const COMPATIBLES = ['shared-dma-pool', 'restricted-dma-pool', 'other'] as const;
 const EXPECTATIONS = ['holds', 'violated', 'n/a'] as const;
 const CBIE = [0, 1, 2, 3] as const;
+const SYNC_POLICIES = ['6.0-6.5', '6.6'] as const;
+
+// Field lists per object: the decoder rejects keys not listed, and the checks below fail
+// to compile when Profile gains or loses a field, so a new field cannot be dropped silently.
+const PROFILE_REQUIRED = ['name', 'description', 'kernel', 'kconfig', 'memory', 'reserved', 'cmdline', 'zoneDmaBits', 'platform', 'devices', 'faults', 'expect', 'expectDefault'] as const;
+const PROFILE_OPTIONAL = ['reservedMemory', 'riscvDmaSyncPolicy'] as const;
+const PLATFORM_KEYS = ['geometry', 'maee', 'pbmte', 'cbomBlockSize', 'menvcfgCbie', 'cmoFlavour', 'vendorCmo', 'memTypes', 'swiotlbSlots'] as const;
+const DEVICE_REQUIRED = ['name', 'coherent', 'dmaMaskBits', 'coherentMaskBits'] as const;
+const DEVICE_OPTIONAL = ['dmaRanges', 'memoryRegion'] as const;
+const RESMEM_REQUIRED = ['name', 'base', 'size', 'compatible'] as const;
+const RESMEM_FLAGS = ['reusable', 'noMap', 'cmaDefault', 'dmaDefault'] as const;
 
 // Compile-time: the lists above name every member of the Profile types, no more, no less.
 const typesCovered: [
@@ -67,7 +78,12 @@ const typesCovered: [
   AssertSame<(typeof COMPATIBLES)[number], ReservedMemorySpec['compatible']>,
   AssertSame<(typeof EXPECTATIONS)[number], Expectation>,
   AssertSame<(typeof CBIE)[number], PlatformSpec['menvcfgCbie']>,
-] = [true, true, true, true, true, true, true, true, true];
+  AssertSame<(typeof SYNC_POLICIES)[number], NonNullable<Profile['riscvDmaSyncPolicy']>>,
+  AssertSame<(typeof PROFILE_REQUIRED)[number] | (typeof PROFILE_OPTIONAL)[number], keyof Profile>,
+  AssertSame<(typeof PLATFORM_KEYS)[number], keyof PlatformSpec>,
+  AssertSame<(typeof DEVICE_REQUIRED)[number] | (typeof DEVICE_OPTIONAL)[number], keyof DeviceSpec>,
+  AssertSame<(typeof RESMEM_REQUIRED)[number] | (typeof RESMEM_FLAGS)[number], keyof ReservedMemorySpec>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
 void typesCovered;
 
 function show(v: unknown): string {
@@ -83,6 +99,12 @@ export function object(v: unknown, path: string, required: readonly string[], op
   for (const k of required) if (!(k in o)) throw new ShapeError(path, `missing field "${k}"`);
   for (const k of Object.keys(o)) if (!required.includes(k) && !optional.includes(k)) throw new ShapeError(path, `unknown field "${k}"`);
   return o;
+}
+
+/** An object used as a map (any keys). */
+export function record(v: unknown, path: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ShapeError(path, `expected an object, got ${show(v)}`);
+  return v as Record<string, unknown>;
 }
 
 export function str(v: unknown, path: string): string {
@@ -118,7 +140,7 @@ function range(v: unknown, path: string): MemoryRange {
 }
 
 function platform(v: unknown, path: string): PlatformSpec {
-  const o = object(v, path, ['geometry', 'maee', 'pbmte', 'cbomBlockSize', 'menvcfgCbie', 'cmoFlavour', 'vendorCmo', 'memTypes', 'swiotlbSlots']);
+  const o = object(v, path, PLATFORM_KEYS);
   const mt = object(o.memTypes, `${path}.memTypes`, ['scheme', 'theadTable']);
   return {
     geometry: oneOf(o.geometry, `${path}.geometry`, GEOMETRIES),
@@ -134,7 +156,7 @@ function platform(v: unknown, path: string): PlatformSpec {
 }
 
 function device(v: unknown, path: string): DeviceSpec {
-  const o = object(v, path, ['name', 'coherent', 'dmaMaskBits', 'coherentMaskBits'], ['dmaRanges', 'memoryRegion']);
+  const o = object(v, path, DEVICE_REQUIRED, DEVICE_OPTIONAL);
   const d: DeviceSpec = {
     name: str(o.name, `${path}.name`),
     coherent: bool(o.coherent, `${path}.coherent`),
@@ -153,20 +175,19 @@ function device(v: unknown, path: string): DeviceSpec {
 }
 
 function reservedMemory(v: unknown, path: string): ReservedMemorySpec {
-  const flags = ['reusable', 'noMap', 'cmaDefault', 'dmaDefault'] as const;
-  const o = object(v, path, ['name', 'base', 'size', 'compatible'], flags);
+  const o = object(v, path, RESMEM_REQUIRED, RESMEM_FLAGS);
   const r: ReservedMemorySpec = {
     name: str(o.name, `${path}.name`),
     base: decodeBigint(o.base, `${path}.base`),
     size: decodeBigint(o.size, `${path}.size`),
     compatible: oneOf(o.compatible, `${path}.compatible`, COMPATIBLES),
   };
-  for (const f of flags) if (o[f] !== undefined) r[f] = bool(o[f], `${path}.${f}`);
+  for (const f of RESMEM_FLAGS) if (o[f] !== undefined) r[f] = bool(o[f], `${path}.${f}`);
   return r;
 }
 
 function kconfig(v: unknown, path: string): Record<string, boolean | number | string> {
-  const o = object(v, path, []);
+  const o = record(v, path);
   const out: Record<string, boolean | number | string> = {};
   for (const [k, x] of Object.entries(o)) {
     if (!k.startsWith('CONFIG_')) throw new ShapeError(`${path}.${k}`, 'Kconfig symbols carry their CONFIG_ prefix');
@@ -180,12 +201,7 @@ function kconfig(v: unknown, path: string): Record<string, boolean | number | st
 
 /** Decodes and checks a profile written by encodeProfile; throws ShapeError naming the bad field. */
 export function decodeProfile(v: unknown, path = 'profile'): Profile {
-  const o = object(
-    v,
-    path,
-    ['name', 'description', 'kernel', 'kconfig', 'memory', 'reserved', 'cmdline', 'zoneDmaBits', 'platform', 'devices', 'faults', 'expect', 'expectDefault'],
-    ['reservedMemory'],
-  );
+  const o = object(v, path, PROFILE_REQUIRED, PROFILE_OPTIONAL);
   const memory = array(o.memory, `${path}.memory`).map((r, i) => range(r, `${path}.memory[${i}]`));
   if (memory.length === 0) throw new ShapeError(`${path}.memory`, 'a machine needs at least one memory bank');
   const faults: FaultName[] = array(o.faults, `${path}.faults`).map((f, i) => {
@@ -194,7 +210,7 @@ export function decodeProfile(v: unknown, path = 'profile'): Profile {
     return s;
   });
   const expect: Record<string, Expectation> = {};
-  for (const [k, x] of Object.entries(object(o.expect, `${path}.expect`, []))) expect[k] = oneOf(x, `${path}.expect.${k}`, EXPECTATIONS);
+  for (const [k, x] of Object.entries(record(o.expect, `${path}.expect`))) expect[k] = oneOf(x, `${path}.expect.${k}`, EXPECTATIONS);
   const p: Profile = {
     name: str(o.name, `${path}.name`),
     description: str(o.description, `${path}.description`),
@@ -210,6 +226,7 @@ export function decodeProfile(v: unknown, path = 'profile'): Profile {
     expect,
     expectDefault: oneOf(o.expectDefault, `${path}.expectDefault`, EXPECTATIONS),
   };
+  if (o.riscvDmaSyncPolicy !== undefined) p.riscvDmaSyncPolicy = oneOf(o.riscvDmaSyncPolicy, `${path}.riscvDmaSyncPolicy`, SYNC_POLICIES);
   if (o.reservedMemory !== undefined) {
     p.reservedMemory = array(o.reservedMemory, `${path}.reservedMemory`).map((r, i) => reservedMemory(r, `${path}.reservedMemory[${i}]`));
   }

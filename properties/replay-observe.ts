@@ -65,18 +65,23 @@ export function observe(m: Machine): Observer {
   const obs: Observer = { accesses: [], deviceOp: false, paused: false, detach: () => {} };
   let depth = 0;
   const restore: (() => void)[] = [];
+  // Entries go in before those of nested calls (an eviction, then its write-back), though they are built after the call (reads report their data).
+  let out: LineAccess[] = [];
   const rec = (a: LineAccess) => {
-    if (!obs.paused) obs.accesses.push(a);
+    if (!obs.paused) out.push(a);
   };
   function wrap<T extends object>(target: T, name: keyof T & string, log: (args: unknown[], result: unknown, nested: boolean) => void): void {
     const orig = target[name] as unknown as Fn;
     const own = Object.prototype.hasOwnProperty.call(target, name);
     const w = function (this: unknown, ...args: unknown[]) {
       const nested = depth > 0;
+      const at = obs.accesses.length;
       depth++;
       try {
         const r = (orig as (...a: unknown[]) => unknown).apply(target, args);
+        out = [];
         log(args, r, nested);
+        obs.accesses.splice(at, 0, ...out);
         return r;
       } finally {
         depth--;

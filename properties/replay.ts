@@ -53,6 +53,8 @@ export interface Timeline {
   lines: number[];
   /** Byte offset inside each line the bytes are shown from. */
   focus: number[];
+  /** How many other lines had the same history as each (drawn once). */
+  alike: number[];
   /** snaps[0] before the first operation, snaps[k + 1] after step k; snaps[s][i] is lines[i]. */
   snaps: LineSnap[][];
 }
@@ -73,6 +75,10 @@ export interface ReplayResult {
   /** A built-in profile of the same name exists and differs from the recorded one. */
   profileDrift: boolean;
   timeline?: Timeline;
+  /** Kernel calls made while the harness set the machine up. */
+  bootCalls: TraceEvent[];
+  /** The machine did not boot: the setup oopsed (failure is then step 0, op "boot"). */
+  bootFailed: boolean;
 }
 
 export interface ReplayOptions {
@@ -80,6 +86,7 @@ export interface ReplayOptions {
   watch?: readonly number[];
   /** Byte offset to show per watched line. */
   focus?: readonly number[];
+  alike?: readonly number[];
 }
 
 function machineOf(state: unknown): Machine | null {
@@ -139,13 +146,40 @@ export function replayCounterexample(f: CounterexampleFile, opts: ReplayOptions 
   const h: AnyHarness | undefined = harness(f.harness);
   if (h === undefined) throw new Error(`unknown harness ${f.harness}`);
   const invs = h.invariants.filter((i) => i.name === f.invariant);
-  const state: unknown = h.setup(f.profile);
+  const tracer = new Tracer();
+  let state: unknown;
+  setTracer(tracer);
+  try {
+    state = h.setup(f.profile);
+  } catch (e) {
+    // As runSequence: a machine that oopses at boot violates everything it was to check.
+    const msg = e instanceof Error ? e.message : String(e);
+    const failure: RecordedFailure = { step: 0, op: 'boot', invariant: 'kernel-bug', message: `boot: ${msg}` };
+    const reproduced = f.failure.op === 'boot' && f.failure.invariant === 'kernel-bug';
+    return {
+      harness: h.name,
+      hasMachine: false,
+      harts: 0,
+      clusters: 0,
+      kernelHart: 0,
+      steps: [],
+      failure,
+      reproduced,
+      sameMessage: reproduced && f.failure.message === failure.message,
+      profileDrift: !sameProfile(f),
+      bootCalls: [...tracer.events],
+      bootFailed: true,
+    };
+  } finally {
+    setTracer(null);
+  }
+  const bootCalls = [...tracer.events];
   const m = machineOf(state);
   const all = h.finalOps ? [...f.ops, ...h.finalOps()] : [...f.ops];
   const steps: ReplayStep[] = [];
   const watch = opts.watch ?? [];
   const timeline: Timeline | undefined =
-    m !== null && watch.length > 0 ? { lines: [...watch], focus: watch.map((_, i) => opts.focus?.[i] ?? 0), snaps: [] } : undefined;
+    m !== null && watch.length > 0 ? { lines: [...watch], focus: watch.map((_, i) => opts.focus?.[i] ?? 0), alike: watch.map((_, i) => opts.alike?.[i] ?? 0), snaps: [] } : undefined;
   const obs: Observer | null = m !== null ? observe(m) : null;
   const snapAll = () => {
     if (timeline === undefined || m === null || obs === null) return;
@@ -153,7 +187,6 @@ export function replayCounterexample(f: CounterexampleFile, opts: ReplayOptions 
     timeline.snaps.push(timeline.lines.map((l, i) => snapLine(m, l, timeline.focus[i])));
     obs.paused = false;
   };
-  const tracer = new Tracer();
   let failure: RecordedFailure | null = null;
   try {
     snapAll();
@@ -219,7 +252,7 @@ export function replayCounterexample(f: CounterexampleFile, opts: ReplayOptions 
     obs?.detach();
   }
   const rec = f.failure;
-  const reproduced = failure !== null && failure.step === rec.step && failure.invariant === rec.invariant;
+  const reproduced = failure !== null && rec.op !== 'boot' && failure.step === rec.step && failure.invariant === rec.invariant;
   return {
     harness: h.name,
     hasMachine: m !== null,
@@ -231,30 +264,49 @@ export function replayCounterexample(f: CounterexampleFile, opts: ReplayOptions 
     reproduced,
     sameMessage: reproduced && failure !== null && failure.message === rec.message,
     profileDrift: !sameProfile(f),
+    bootCalls,
+    bootFailed: false,
     ...(timeline !== undefined ? { timeline } : {}),
   };
 }
 
 /**
  * The lines worth drawing, most telling first: those the failing step touched,
- * then those with most state changes and accesses; with the byte offset to show.
+ * then those with most state changes and accesses. Lines with the same history
+ * (a buffer zeroed line by line) are drawn once: `alike` counts the others.
+ * `focus` is the byte offset to show for each line.
  */
-export function linesOfInterest(r: ReplayResult, max = 8): { lines: number[]; focus: number[] } {
+export function linesOfInterest(r: ReplayResult, max = 8): { lines: number[]; focus: number[]; alike: number[] } {
   const score = new Map<number, number>();
   const focus = new Map<number, number>();
-  const bump = (line: number, s: number) => score.set(line, (score.get(line) ?? 0) + s);
+  const story = new Map<number, string[]>();
+  const bump = (line: number, s: number, what: string) => {
+    score.set(line, (score.get(line) ?? 0) + s);
+    const st = story.get(line) ?? [];
+    st.push(what);
+    story.set(line, st);
+  };
   for (const st of r.steps) {
     const failing = st.violation !== null;
     for (const a of st.accesses) {
-      bump(a.line, failing ? 1000 : a.by === 'cache' ? 1 : 3);
+      bump(a.line, failing ? 1000 : a.by === 'cache' ? 1 : 3, `${st.step}:${a.kind}:${a.by}`);
       if (a.by !== 'cache' && (failing || !focus.has(a.line))) focus.set(a.line, a.off);
     }
-    for (const c of st.changes) bump(c.line, failing ? 1000 : 2);
+    for (const c of st.changes) bump(c.line, failing ? 1000 : 2, `${st.step}:${c.level}${c.where}:${c.from}${c.to}`);
   }
-  const lines = [...score.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+  const reps = new Map<string, { line: number; score: number; n: number }>();
+  for (const [line, sc] of score) {
+    const key = [...new Set(story.get(line))].join(',');
+    const rep = reps.get(key);
+    if (rep === undefined) reps.set(key, { line, score: sc, n: 1 });
+    else {
+      rep.n++;
+      if (line < rep.line) rep.line = line;
+    }
+  }
+  const chosen = [...reps.values()]
+    .sort((a, b) => b.score - a.score || a.line - b.line)
     .slice(0, max)
-    .map(([l]) => l)
-    .sort((a, b) => a - b);
-  return { lines, focus: lines.map((l) => focus.get(l) ?? 0) };
+    .sort((a, b) => a.line - b.line);
+  return { lines: chosen.map((c) => c.line), focus: chosen.map((c) => focus.get(c.line) ?? 0), alike: chosen.map((c) => c.n - 1) };
 }

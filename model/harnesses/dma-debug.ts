@@ -411,6 +411,11 @@ export const dmaDebugHarness: Harness<DmaDebugHarnessState, DmaDebugOp> = {
         }
         const dev = m.devices[op.dev % m.devices.length];
         const addr = phys_to_dma(dev, b.pa);
+        if (addr === DMA_MAPPING_ERROR) {
+          // Outside the device's dma-ranges window: no bus address to misuse.
+          line = `(${op.k}: buf#${b.id} is outside ${devName(dev)}'s dma-ranges)`;
+          break;
+        }
         if (op.k === 'unmap_unmapped') {
           dma_unmap_single(m, dev, addr, BigInt(b.size), op.dir);
           expect = ['unmap-not-mapped'];

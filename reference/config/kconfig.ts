@@ -99,15 +99,18 @@ function parseValue(raw: string, no: number, source: string): KconfigValue {
 function parseString(v: string, no: number, source: string): string {
   let s = '';
   let i = 1;
+  let closed = false;
   for (; i < v.length; i++) {
     const c = v[i];
-    if (c === '\\') {
-      if (i + 1 >= v.length) break;
-      s += v[++i];
-    } else if (c === '"') break;
-    else s += c;
+    if (c === '"') {
+      closed = true;
+      break;
+    }
+    // A trailing backslash escapes nothing: the string stays open.
+    if (c === '\\') i++;
+    if (i < v.length) s += v[i];
   }
-  if (i >= v.length) throw new KconfigError(no, `unterminated string ${clip(v)}`, source);
+  if (!closed) throw new KconfigError(no, `unterminated string ${clip(v)}`, source);
   const rest = v.slice(i + 1).trim();
   if (rest !== '') throw new KconfigError(no, `text after the closing quote: "${clip(rest)}"`, source);
   return s;

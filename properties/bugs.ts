@@ -1,0 +1,236 @@
+// Proof of power: every fault profile and broken profile is run against the
+// invariants it declares violated, and the suite must find each one. Detection
+// time (until the first failing sequence) is measured apart from shrinking, so
+// a slow shrink does not pass for a hard-to-find bug.
+
+import fc from 'fast-check';
+import type { Profile } from '../reference/config/profile.ts';
+import { FAULTS, isFaultName, type FaultInfo, type FaultName } from '../reference/config/faults.ts';
+import { BROKEN_PROFILES, FAULT_PROFILES } from '../reference/config/profiles.ts';
+import { runSequence } from '../model/harness.ts';
+import { harnessesFor, type AnyHarness } from './catalog.ts';
+import { sequenceArb } from './run.ts';
+
+/** Where a bug comes from (see FaultInfo in reference/config/faults.ts). */
+export type HistoricRef = Pick<FaultInfo, 'historic' | 'analogue' | 'commit' | 'title'>;
+
+export interface BugTarget {
+  /** The fault switch, or the broken profile's name. */
+  bug: string;
+  kind: 'fault' | 'profile';
+  profile: Profile;
+  invariant: string;
+  ref: HistoricRef;
+}
+
+export interface BugRow {
+  bug: string;
+  kind: 'fault' | 'profile';
+  profile: string;
+  /** The invariant the profile declares violated. */
+  invariant: string;
+  /**
+   * True when a harness that checks the invariant failed on this profile: the invariant broke, or the
+   * reference hit a kernel BUG first (a machine that oopses is found broken, as npm run verify counts it).
+   */
+  found: boolean;
+  /** What the failing sequence actually broke ('kernel-bug' when the reference threw), null when nothing failed. */
+  caughtBy: string | null;
+  harness: string | null;
+  /** Operations of the shrunk counterexample up to the violation (final ops included), null when not found. */
+  shrunkOps: number | null;
+  /** ms from the start until the first failing sequence, over every harness tried; null when not found. */
+  detectMs: number | null;
+  /** Sequences run until the first failure, over every harness tried. */
+  runsToDetect: number | null;
+  /** Detection plus shrinking. */
+  totalMs: number;
+  seed: number;
+  path: string | null;
+  message: string | null;
+  ref: HistoricRef;
+}
+
+export interface BugOptions {
+  runs: number;
+  seed: number;
+}
+
+const BROKEN_PROFILE_REF: HistoricRef = { title: 'vendor 5.10 BSP as shipped (seed notes): arch DMA options unset' };
+
+function refOf(f: FaultName): HistoricRef {
+  const info: FaultInfo = FAULTS[f];
+  const out: HistoricRef = {};
+  if (info.historic !== undefined) out.historic = info.historic;
+  if (info.analogue !== undefined) out.analogue = info.analogue;
+  if (info.commit !== undefined) out.commit = info.commit;
+  if (info.title !== undefined) out.title = info.title;
+  return out;
+}
+
+function violated(p: Profile): string[] {
+  return Object.entries(p.expect)
+    .filter(([, v]) => v === 'violated')
+    .map(([inv]) => inv);
+}
+
+/** One target per (fault or broken profile, invariant it declares violated), faults first. */
+export function bugTargets(): BugTarget[] {
+  const out: BugTarget[] = [];
+  for (const p of FAULT_PROFILES) {
+    const f = p.faults[0];
+    if (p.faults.length !== 1 || !isFaultName(f)) throw new Error(`fault profile ${p.name} does not carry exactly one fault`);
+    for (const inv of violated(p)) out.push({ bug: f, kind: 'fault', profile: p, invariant: inv, ref: refOf(f) });
+  }
+  for (const p of BROKEN_PROFILES) {
+    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REF });
+  }
+  return out;
+}
+
+interface HarnessRun {
+  failedAt: number | null;
+  runs: number;
+  ms: number;
+  ops: unknown[] | null;
+  seed: number;
+  path: string | null;
+}
+
+/** One harness, one invariant: fast-check as checkProperty runs it, with the time of the first failure noted. */
+function runHarness(h: AnyHarness, profile: Profile, invariant: string, opts: BugOptions): HarnessRun {
+  const t0 = performance.now();
+  let failedAt: number | null = null;
+  const prop = fc.property(sequenceArb(h, profile, h.maxOps ?? 60), (ops) => {
+    const ok = runSequence(h, profile, ops, [invariant]) === null;
+    if (!ok && failedAt === null) failedAt = performance.now() - t0;
+    return ok;
+  });
+  const d = fc.check(prop, { numRuns: opts.runs, seed: opts.seed });
+  const ms = performance.now() - t0;
+  if (!d.failed || d.counterexample === null) return { failedAt: null, runs: d.numRuns, ms, ops: null, seed: d.seed, path: null };
+  return { failedAt, runs: d.numRuns, ms, ops: d.counterexample[0] as unknown[], seed: d.seed, path: d.counterexamplePath ?? null };
+}
+
+/** Tries every harness that checks the invariant on this profile until one finds it broken. */
+export function detectBug(t: BugTarget, opts: BugOptions): BugRow {
+  const base = { bug: t.bug, kind: t.kind, profile: t.profile.name, invariant: t.invariant, seed: opts.seed, ref: t.ref };
+  let spentMs = 0;
+  let spentRuns = 0;
+  for (const h of harnessesFor(t.invariant).filter((x) => x.appliesTo(t.profile))) {
+    const r = runHarness(h, t.profile, t.invariant, opts);
+    if (r.ops === null || r.failedAt === null) {
+      spentMs += r.ms;
+      spentRuns += r.runs;
+      continue;
+    }
+    const failure = runSequence(h, t.profile, r.ops, [t.invariant], true);
+    if (failure === null) throw new Error(`counterexample for ${t.bug} (${h.name}, ${t.invariant}) does not reproduce`);
+    return {
+      ...base,
+      found: true,
+      caughtBy: failure.invariant,
+      harness: h.name,
+      shrunkOps: failure.trace.length,
+      detectMs: spentMs + r.failedAt,
+      runsToDetect: spentRuns + r.runs,
+      totalMs: spentMs + r.ms,
+      path: r.path,
+      message: failure.message,
+    };
+  }
+  return {
+    ...base,
+    found: false,
+    caughtBy: null,
+    harness: null,
+    shrunkOps: null,
+    detectMs: null,
+    runsToDetect: null,
+    totalMs: spentMs,
+    path: null,
+    message: null,
+  };
+}
+
+export function runBugs(opts: BugOptions, targets: readonly BugTarget[] = bugTargets(), onRow?: (r: BugRow) => void): BugRow[] {
+  return targets.map((t) => {
+    const r = detectBug(t, opts);
+    onRow?.(r);
+    return r;
+  });
+}
+
+/** A fault (or broken profile) counts as detected when every invariant it declares was found broken. */
+export function detectedCount(rows: readonly BugRow[]): { detected: number; total: number; missed: string[] } {
+  const byBug = new Map<string, boolean>();
+  for (const r of rows) byBug.set(r.bug, (byBug.get(r.bug) ?? true) && r.found);
+  const missed = [...byBug].filter(([, ok]) => !ok).map(([b]) => b);
+  return { detected: byBug.size - missed.length, total: byBug.size, missed };
+}
+
+/** 'F2 8eb8fe67e2c8', '~G4' (analogue), 'model', '- ddbd89deb7d3' (a real bug the catalog does not list). */
+export function historicLabel(ref: HistoricRef): string {
+  const id = `${ref.analogue === true ? '~' : ''}${ref.historic ?? '-'}`;
+  return ref.commit !== undefined ? `${id} ${ref.commit.slice(0, 12)}` : id;
+}
+
+/**
+ * Why a fault in faults.ts has no target profile yet (found by reading the
+ * reference and by probing the harnesses with the fault on, seed 42). A fault
+ * that gains a target in profiles.ts simply drops out of the list.
+ */
+const NO_TARGET_REASON: Partial<Record<FaultName, string>> = {
+  'cmo-inval-as-flush':
+    'legal DMA API use leaves no dirty line at unmap on a correct 6.6 (map cleans; small unaligned buffers bounce), so a flushing "inval" has nothing stale to write back: it needs a second defect (with cmo-clean-l1-only it breaks no-stale-read, golden scenario inval-as-flush-after-dma) or a driver that writes a buffer the device owns',
+  'thead-nocache-typo':
+    'only riscv_page_nocache/pgprot_writecombine read _PAGE_NOCACHE_THEAD, and no DMA path does on the modelled kernels (6.6 pgprot_dmacoherent is pgprot_noncached -> _PAGE_IO); the typo type (SH only, bufferable lost) is still non-cacheable, so neither no-stale-read nor pte-attributes can tell; latent in the kernel too. Needs a 6.7 profile and a write-combine user',
+  'kmalloc-minalign-8':
+    'no target declared, but reachable: coherence breaks no-stale-read on c920-sg2042-5.10-fixed (seed 42: 170 sequences, 6 ops: two 1-byte kmalloc objects share a line, BIDI sync_for_cpu flushes the neighbour\'s stale line over device data); 6.6 holds (small unaligned buffers bounce)',
+  'pool-for-empty-zone':
+    'needs a 6.6 profile with CONFIG_ZONE_DMA and an empty ZONE_DMA (riscv has no ZONE_DMA; three-zone-5.10 is 5.10, which creates the pool anyway); and a missing pool is a failed init, which no invariant checks yet',
+  'pool-guess-inverted':
+    'misrouting (blocking allocations drain the atomic pool, atomic ones take the remap path that may sleep) returns correct buffers, so every alloc invariant holds (probed on c920-sg2042-6.6 and board-1g-6.6, 1000 sequences); needs a routing invariant (A8 "Failed to get suitable pool", sleeping in atomic context)',
+  'cma-aligned-offset-wrong':
+    'the wrong offset differs from the right one only when the request is aligned more than twice the CMA base alignment; the built-in CMA areas are at 8 GiB, 0xb800_0000 and a high cma=32M placement, and CONFIG_CMA_ALIGNMENT 8 caps requests at 1 MiB. Needs the D4b layout (base 4 MiB, CMA_ALIGNMENT >= 12)',
+  'cma-alignment-uncapped':
+    'asking for more alignment than the kernel does never breaks order-alignment; on the aligned built-in CMA areas it only makes large requests fail sooner, and no invariant checks a spurious allocation failure',
+  'dma-ranges-limit-ignored':
+    'bus_dma_limit only matters for a buffer that starts inside the dma-ranges window and runs past its end; the alloc harness\'s generated window ends on a 1 GiB boundary and every allocator it drives hands out naturally aligned blocks, so none can straddle it (addresses outside the window already fail the translation check). Needs a window ending off a block boundary',
+};
+
+export interface UnreachableFault {
+  fault: FaultName;
+  fn: string;
+  ref: HistoricRef;
+  reason: string;
+}
+
+/** Faults in faults.ts that no fault profile turns on. */
+export function faultsWithoutTarget(): UnreachableFault[] {
+  const targeted = new Set(FAULT_PROFILES.flatMap((p) => p.faults));
+  return (Object.keys(FAULTS) as FaultName[])
+    .filter((f) => !targeted.has(f))
+    .map((f) => ({ fault: f, fn: FAULTS[f].fn, ref: refOf(f), reason: NO_TARGET_REASON[f] ?? 'reason not recorded' }));
+}
+
+function ms(v: number | null): string {
+  return v === null ? '-' : v < 10 ? v.toFixed(1) : String(Math.round(v));
+}
+
+/** The table as printed by npm run bugs (no trailing summary line). */
+export function formatBugTable(rows: readonly BugRow[]): string[] {
+  const name = (r: BugRow) => (r.kind === 'profile' ? `${r.bug} (profile)` : r.bug);
+  const w = Math.max(5, ...rows.map((r) => name(r).length));
+  const wi = Math.max(9, ...rows.map((r) => r.invariant.length));
+  // The harness whose run failed; what failed, when it was not the invariant itself (a kernel BUG).
+  const by = (r: BugRow) => (r.harness === null ? '-' : r.caughtBy === r.invariant ? r.harness : `${r.harness} (${r.caughtBy})`);
+  const wb = Math.max(9, ...rows.map((r) => by(r).length));
+  const out = [`${'fault'.padEnd(w)}  ${'invariant'.padEnd(wi)}  ${'caught by'.padEnd(wb)}  found  ${'ops'.padStart(3)}  ${'detect ms'.padStart(9)}  ${'seqs'.padStart(5)}  historic`];
+  for (const r of rows) {
+    out.push(
+      `${name(r).padEnd(w)}  ${r.invariant.padEnd(wi)}  ${by(r).padEnd(wb)}  ${(r.found ? 'yes' : 'NO').padEnd(5)}  ${String(r.shrunkOps ?? '-').padStart(3)}  ${ms(r.detectMs).padStart(9)}  ${String(r.runsToDetect ?? '-').padStart(5)}  ${historicLabel(r.ref)}`,
+    );
+  }
+  return out;
+}
