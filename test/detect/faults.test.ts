@@ -10,7 +10,8 @@ import { numRunsFor } from '../../properties/settings.ts';
 // Detection is a claim about the default settings, so it runs on a fixed seed unless FC_SEED says otherwise.
 const seed = fc.readConfigureGlobal().seed ?? 42;
 // fast-check stops at the first failure, so a generous bound only costs time when detection is hard.
-const runs = numRunsFor(3000);
+// Detection is a claim about the default settings: a lower FC_NUM_RUNS (coverage runs, Stryker) must not weaken it.
+const runs = Math.max(3000, numRunsFor(3000));
 
 const cases = [...BROKEN_PROFILES, ...FAULT_PROFILES].flatMap((p) =>
   Object.entries(p.expect)
