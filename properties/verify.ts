@@ -6,6 +6,9 @@ import { expectationOf } from '../reference/config/profile.ts';
 import { INVARIANTS, harnessesFor, HARNESSES } from './catalog.ts';
 import { checkProperty, type Counterexample } from './run.ts';
 
+/** Sequences an expected violation may take to show (the bench measures medians far below this). */
+const DETECTION_RUNS = 5000;
+
 export interface VerifyResult {
   profile: string;
   invariant: string;
@@ -50,7 +53,9 @@ export function verifyProfile(profile: Profile, opts: VerifyOptions): VerifyResu
     let counterexample: VerifyResult['counterexample'];
     for (const h of hs) {
       if (together.get(h.name)?.has(inv)) continue;
-      const r = checkProperty(h, profile, [inv], { numRuns: opts.runs, seed: opts.seed, ...(opts.path !== undefined ? { path: opts.path } : {}) });
+      // An expected violation is a detection claim: give the search room (it stops at the first failure).
+      const numRuns = expected === 'violated' ? Math.max(opts.runs, DETECTION_RUNS) : opts.runs;
+      const r = checkProperty(h, profile, [inv], { numRuns, seed: opts.seed, ...(opts.path !== undefined ? { path: opts.path } : {}) });
       if (r.verdict === 'violated' && r.counterexample) {
         verdict = 'violated';
         counterexample = { ...r.counterexample, harness: h.name };
