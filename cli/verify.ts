@@ -2,6 +2,8 @@
 // Exit 0 when every verdict matches what its profile declares, 1 otherwise, 2 on bad input.
 
 import { writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { Profile } from '../reference/config/profile.ts';
 import { BUILTIN_PROFILES, findProfile } from '../reference/config/profiles.ts';
 import { INVARIANTS } from '../properties/catalog.ts';
 import { verifyProfile, type VerifyResult } from '../properties/verify.ts';
@@ -27,6 +29,8 @@ options:
   --json FILE        also write the results as JSON
   --save-dir DIR     where each violation is saved for npm run replay (default counterexamples)
   --no-save          do not save violations
+  --workers N        check profiles on N worker threads (default 1)
+  --shard I/N        check only every N-th profile starting at the I-th (1-based), so N CI jobs cover the matrix together
   --list             list the built-in profiles and exit
   --help             this text
 
@@ -39,7 +43,7 @@ defaults (c920-sg2042-6.6 or c920-sg2042-5.10-fixed) and is printed as
 
 exit status: 0 every verdict as the profile declares, 1 otherwise, 2 bad input`;
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const { opts, positional } = parseArgs(argv, {
     profile: { value: true, repeat: true },
     invariant: { value: true, repeat: true },
@@ -53,6 +57,8 @@ function main(argv: string[]): number {
     dtb: { value: true },
     cmdline: { value: true },
     kernel: { value: true },
+    workers: { value: true },
+    shard: { value: true },
     list: { value: false },
     help: { value: false },
   });
@@ -83,21 +89,45 @@ function main(argv: string[]): number {
     for (const f of user.fallbacks) console.log(`fallback: ${f}`);
     for (const n of user.notes) console.log(`note: ${n}`);
   }
-  const targets = user ? [user.profile, ...profiles] : profiles.length > 0 ? profiles : BUILTIN_PROFILES;
+  const all = user ? [user.profile, ...profiles] : profiles.length > 0 ? profiles : BUILTIN_PROFILES;
+  const shard = parseShard(opts.shard?.[0]);
+  const targets = shard ? all.filter((_, k) => k % shard.n === shard.i - 1) : all;
+  const workers = Math.min(intOption(opts.workers?.[0], 'workers', 1, 64) ?? 1, Math.max(1, targets.length));
+  if (path !== undefined && workers > 1) throw new UsageError('--path replays one case: use it without --workers');
   const tty = process.stderr.isTTY === true;
-  console.log(`dmacheck verify: ${targets.length} profile(s), ${runs} sequences per property, seed ${seed}`);
-  const results: VerifyResult[] = [];
-  for (const p of targets) {
-    if (tty) process.stderr.write(`checking ${p.name} ...\r`);
-    results.push(
-      ...verifyProfile(p, {
-        runs,
-        seed,
-        ...(opts.invariant ? { invariants: opts.invariant } : {}),
-        ...(path !== undefined ? { path } : {}),
-      }),
-    );
+  console.log(
+    `dmacheck verify: ${targets.length} profile(s)${shard ? ` (shard ${shard.i}/${shard.n} of ${all.length})` : ''}, ${runs} sequences per property, seed ${seed}${workers > 1 ? `, ${workers} workers` : ''}`,
+  );
+  const vopts = {
+    runs,
+    seed,
+    ...(opts.invariant ? { invariants: opts.invariant } : {}),
+    ...(path !== undefined ? { path } : {}),
+  };
+  const t0 = performance.now();
+  let done = 0;
+  const progress = (name: string) => {
+    if (!tty) return;
+    const s = (performance.now() - t0) / 1000;
+    process.stderr.write(`checked ${done}/${targets.length} profiles (${name}), ${s.toFixed(0)} s   \r`);
+  };
+  const byProfile = new Map<string, VerifyResult[]>();
+  if (workers <= 1) {
+    for (const p of targets) {
+      if (tty) process.stderr.write(`checking ${p.name} (${done + 1}/${targets.length}) ...   \r`);
+      byProfile.set(p.name, verifyProfile(p, vopts));
+      done++;
+      progress(p.name);
+    }
+  } else {
+    await runWorkers(targets, workers, vopts, (name, rs) => {
+      byProfile.set(name, rs);
+      done++;
+      progress(name);
+    });
   }
+  // Results in profile order, whichever worker finished first.
+  const results: VerifyResult[] = targets.flatMap((p) => byProfile.get(p.name) ?? []);
   if (tty) process.stderr.write(' '.repeat(60) + '\r');
   printTable(results, seed, user ? { name: user.profile.name, args: user.args } : undefined);
   if (!opts['no-save']) {
@@ -142,6 +172,39 @@ function main(argv: string[]): number {
   return bad.length === 0 ? 0 : 1;
 }
 
+function parseShard(v: string | undefined): { i: number; n: number } | null {
+  if (v === undefined) return null;
+  const m = /^(\d+)\/(\d+)$/.exec(v);
+  if (!m) throw new UsageError(`--shard must look like I/N (e.g. 1/4), got "${v}"`);
+  const i = Number(m[1]);
+  const n = Number(m[2]);
+  if (n < 1 || i < 1 || i > n) throw new UsageError(`--shard ${v}: need 1 <= I <= N`);
+  return { i, n };
+}
+
+/** Spreads profiles round-robin over worker threads and resolves when every profile has reported. */
+function runWorkers(
+  targets: readonly Profile[],
+  n: number,
+  vopts: Parameters<typeof verifyProfile>[1],
+  onProfile: (name: string, rs: VerifyResult[]) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let pending = targets.length;
+    for (let w = 0; w < n; w++) {
+      const mine = targets.filter((_, k) => k % n === w);
+      if (mine.length === 0) continue;
+      // The worker is TypeScript too: its bootstrap registers tsx's loader first (threads do not inherit it).
+      const worker = new Worker(new URL('./verify-worker-boot.mjs', import.meta.url), { workerData: { profiles: mine, opts: vopts } });
+      worker.on('message', (msg: { profile: string; results: VerifyResult[] }) => {
+        onProfile(msg.profile, msg.results);
+        if (--pending === 0) resolve();
+      });
+      worker.on('error', reject);
+    }
+  });
+}
+
 function printTable(results: VerifyResult[], seed: number, user?: { name: string; args: string }): void {
   const w = Math.max(...results.map((r) => r.profile.length), 7);
   console.log(`\n${'profile'.padEnd(w)}  ${'invariant'.padEnd(16)}  verdict`);
@@ -162,11 +225,14 @@ function printTable(results: VerifyResult[], seed: number, user?: { name: string
   }
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof UsageError) {
-    console.error(`verify: ${e.message}`);
-    process.exitCode = 2;
-  } else throw e;
-}
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`verify: ${e.message}`);
+      process.exitCode = 2;
+    } else throw e;
+  },
+);
