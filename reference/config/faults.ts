@@ -189,6 +189,14 @@ export const FAULTS = {
     analogue: true,
     title: 'ARM/dma-mapping: take the bus limit into account in __dma_alloc',
   },
+  'coherent-no-zeroing': {
+    fn: 'dma_direct_alloc',
+    description: 'zeroes the buffer only when the caller passed __GFP_ZERO, so old memory contents leak to the CPU and the device',
+    historic: 'G3',
+    commit: '6829e274a623187c24f7cfc0e3d35f25d087fcc5',
+    title: 'arm64: dma-mapping: always clear allocated buffers (CVE-2015-8950)',
+    analogue: true,
+  },
 } as const satisfies Record<string, FaultInfo>;
 
 export type FaultName = keyof typeof FAULTS;

@@ -300,6 +300,7 @@ const FAULT_TARGETS: Partial<Record<FaultName, { base: string; breaks: string[] 
   'pgprot-dmacoherent-cacheable': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read', 'pte-attributes'] },
   'swiotlb-from-device-no-copy': { base: 'c920-sg2042-5.10-fixed', breaks: ['no-stale-read'] },
   'debug-unmap-skips-dir-check': { base: 'c920-sg2042-6.6', breaks: ['debug-agreement'] },
+  'coherent-no-zeroing': { base: 'c920-sg2042-6.6', breaks: ['zeroed-and-coherent', 'no-stale-read'] },
   'pool-size-64x': { base: 'board-1g-6.6', breaks: ['pool-floor'] },
   'pool-cma-wrong-zone': { base: 'c920-sg2042-6.6-cma', breaks: ['coherent-ok-mask'] },
   'coherent-device-base-ignores-ranges': { base: 'board-1g-6.6-dt-pools', breaks: ['coherent-ok-mask'] },

@@ -195,7 +195,8 @@ export function dma_direct_alloc(m: Machine, dev: device, sizeIn: bigint, h: Dma
     } else {
       ret = page_address(m.init_mm, page);
     }
-    cpuMemset(m, m.kernelHart, ret, 0, Number(size));
+    if (m.faults.has('coherent-no-zeroing') && !(gfpIn & G.__GFP_ZERO)) knote('fault coherent-no-zeroing: no memset without __GFP_ZERO');
+    else cpuMemset(m, m.kernelHart, ret, 0, Number(size));
     h.dma_handle = phys_to_dma_direct(dev, PFN_PHYS(page));
     return ret;
   } finally {
