@@ -162,11 +162,15 @@ function checkNew(st: AllocState, b: Buf): void {
 }
 
 function overlaps(st: AllocState, b: Buf): void {
-  const end = b.phys + BigInt(Math.ceil(b.size / PAGE_SIZE) * PAGE_SIZE);
+  const bytes = BigInt(Math.ceil(b.size / PAGE_SIZE) * PAGE_SIZE);
+  const end = b.phys + bytes;
   for (const o of st.bufs) {
     if (o === b) continue;
-    const oe = o.phys + BigInt(Math.ceil(o.size / PAGE_SIZE) * PAGE_SIZE);
+    const ob = BigInt(Math.ceil(o.size / PAGE_SIZE) * PAGE_SIZE);
+    const oe = o.phys + ob;
     if (b.phys < oe && o.phys < end) setV(st, 'no-overlap', `coherent buffers #${b.id} [${hex(b.phys)}, ${hex(end)}) and #${o.id} [${hex(o.phys)}, ${hex(oe)}) overlap`);
+    // The CPU side too: two remaps (vmalloc space) or linear addresses never share a page.
+    if (b.cpu < o.cpu + ob && o.cpu < b.cpu + bytes) setV(st, 'no-overlap', `CPU addresses of coherent buffers #${b.id} ${hex(b.cpu)} and #${o.id} ${hex(o.cpu)} overlap`);
   }
   const io = st.m.io_tlb;
   if (io && io.nslabs > 0 && b.phys < io.end && io.start < end) setV(st, 'no-overlap', `coherent buffer #${b.id} overlaps the swiotlb pool`);

@@ -49,7 +49,9 @@ export function riscv_noncoherent_supported(m: Machine): boolean {
   try {
     const f = m.profile.platform.cmoFlavour;
     const ok = (f === 'zicbom' && m.cfg('CONFIG_RISCV_ISA_ZICBOM')) || (f !== 'zicbom' && f !== 'none' && m.cfg('CONFIG_ERRATA_THEAD_CMO'));
-    if (ok && riscv_cbom_block_size(m) === 0) m.warnings.push('Non-coherent DMA support enabled without a block size');
+    // The kernel calls it once at boot; the model asks per device, so the WARN is printed once.
+    const w = 'Non-coherent DMA support enabled without a block size';
+    if (ok && riscv_cbom_block_size(m) === 0 && !m.warnings.includes(w)) m.warnings.push(w);
     return ok;
   } finally {
     kexit();
