@@ -6,6 +6,7 @@
 
 import fc from 'fast-check';
 import type { Harness } from '../harness.ts';
+import { pick, span } from '../resolve.ts';
 import type { DeviceSpec, Profile } from '../../reference/config/profile.ts';
 import { buildMachine, type Machine } from '../../reference/system.ts';
 import type { device } from '../../reference/include/linux/device.ts';
@@ -199,19 +200,10 @@ function poolChecks(st: AllocState, afterWork: boolean): void {
   }
 }
 
-function pick<T>(xs: readonly T[], i: number): T | undefined {
-  return xs.length === 0 ? undefined : xs[xs.length - 1 - (i % xs.length)];
-}
-
 function fill(n: number, val: number): Uint8Array {
   const b = new Uint8Array(n);
   for (let i = 0; i < n; i++) b[i] = ((val + i * 13) & 0xff) | 1;
   return b;
-}
-
-function span(size: number, off: number, len: number): { o: number; n: number } {
-  const o = off % size;
-  return { o, n: Math.max(1, Math.min(len, size - o)) };
 }
 
 export const allocHarness: Harness<AllocState, AllocOp> = {

@@ -7,6 +7,7 @@
 
 import fc from 'fast-check';
 import type { Harness } from '../harness.ts';
+import { pick, span } from '../resolve.ts';
 import type { Profile } from '../../reference/config/profile.ts';
 import { buildMachine, type Machine } from '../../reference/system.ts';
 import type { device } from '../../reference/include/linux/device.ts';
@@ -132,11 +133,6 @@ function compare(st: CoherenceState, who: string, got: Uint8Array, shadow: Int16
   }
 }
 
-/** Index i counts from the newest: operations mostly act on what was just allocated or mapped. */
-function pick<T>(xs: readonly T[], i: number): T | undefined {
-  return xs.length === 0 ? undefined : xs[xs.length - 1 - (i % xs.length)];
-}
-
 /** The memory type a coherent buffer's CPU alias must have, stated independently of pgtable.ts. */
 function expectedCoherentKind(m: Machine, dev: device): 'cacheable' | 'uncached' {
   if (dev.hwSnoops) return 'cacheable';
@@ -239,11 +235,6 @@ function lineTarget(st: CoherenceState, where: LineSource, target: number, off: 
   }
   const o = objFor(st, target);
   return o ? lineOf(o.pa + BigInt(off % o.size)) : null;
-}
-
-function span(size: number, off: number, len: number): { o: number; n: number } {
-  const o = off % size;
-  return { o, n: Math.max(1, Math.min(len, size - o)) };
 }
 
 function fill(n: number, val: number): Uint8Array {

@@ -39,6 +39,7 @@
 
 import fc from 'fast-check';
 import type { Harness } from '../harness.ts';
+import { pick } from '../resolve.ts';
 import type { Profile } from '../../reference/config/profile.ts';
 import { buildMachine, type Machine } from '../../reference/system.ts';
 import type { device } from '../../reference/include/linux/device.ts';
@@ -139,11 +140,6 @@ export interface DmaDebugHarnessState {
   /** Reports already compared. */
   seen: number;
   violation: string | null;
-}
-
-/** Index i counts from the newest. */
-function pick<T>(xs: readonly T[], i: number): T | undefined {
-  return xs.length === 0 ? undefined : xs[xs.length - 1 - (i % xs.length)];
 }
 
 /** A size other than `size` that needs the same number of `granule`-sized blocks; null if there is none. */
