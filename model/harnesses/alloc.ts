@@ -334,8 +334,12 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
       case 'pool_work': {
         if (!m.atomicPools) return explain ? '(no atomic pools: CONFIG_DMA_COHERENT_POOL unset)' : undefined;
         const ran = atomic_pool_work_fn(m);
+        const before = st.exhausted.length;
         poolChecks(st, ran);
-        return explain ? (ran ? 'atomic_pool_work_fn runs' : '(no pool work queued)') : undefined;
+        if (!explain) return undefined;
+        if (!ran) return '(no pool work queued)';
+        const out = st.exhausted.slice(before);
+        return out.length === 0 ? 'atomic_pool_work_fn runs' : `atomic_pool_work_fn runs; reported: ${out.join('; ')}`;
       }
       case 'free_all': {
         const n = st.bufs.length;

@@ -133,12 +133,6 @@ function compare(st: CoherenceState, who: string, got: Uint8Array, shadow: Int16
   }
 }
 
-/** The memory type a coherent buffer's CPU alias must have, stated independently of pgtable.ts. */
-function expectedCoherentKind(m: Machine, dev: device): 'cacheable' | 'uncached' {
-  if (dev.hwSnoops) return 'cacheable';
-  return 'uncached';
-}
-
 /**
  * The memory-type bits (63:59) the kernel asks for on a coherent buffer's CPU
  * mapping, from the model's own reading of the configuration (not pgtable.ts):
@@ -181,8 +175,8 @@ function checkCoherentPtes(st: CoherenceState, c: Coh): void {
       st.pte = `coherent buffer #${c.id} page ${p}: PTE ${hex(t.pte)} faults on this hart (${mt.fault})`;
       return;
     }
-    const want2 = expectedCoherentKind(m, c.dev);
-    if (want2 === 'uncached' && mt.kind === 'cacheable') {
+    // A device that does not snoop must never meet a cacheable CPU alias, whatever the kernel asked for.
+    if (!c.dev.hwSnoops && mt.kind === 'cacheable') {
       st.pte = `coherent buffer #${c.id} of non-coherent ${c.dev.name}: PTE ${hex(t.pte)} is cacheable as this hart reads it (MAEE=${m.hart.maee ? 1 : 0}, PBMTE=${m.hart.pbmte ? 1 : 0})`;
       return;
     }
