@@ -4,7 +4,7 @@
 // list resolved symbols, as a real .config does (selects already applied).
 
 import type { DeviceSpec, Expectation, KernelVersion, MemoryRange, PlatformSpec, Profile } from './profile.ts';
-import { FAULTS, type FaultName } from './faults.ts';
+import { FAULTS, type FaultInfo, type FaultName } from './faults.ts';
 
 const GiB = 1n << 30n;
 const MiB = 1n << 20n;
@@ -284,30 +284,8 @@ export const BROKEN_PROFILES: readonly Profile[] = [
   }),
 ];
 
-/** Which invariants each fault must break, and on which correct profile it runs. */
-const FAULT_TARGETS: Partial<Record<FaultName, { base: string; breaks: string[] }>> = {
-  'genalloc-order-align-mask': { base: 'c920-sg2042-6.6', breaks: ['order-alignment', 'refinement'] },
-  'genalloc-avail-not-decremented': { base: 'c920-sg2042-6.6', breaks: ['conservation', 'refinement'] },
-  'bitmap-area-end-off-by-one': { base: 'c920-sg2042-6.6', breaks: ['refinement'] },
-  'buddy-no-merge': { base: 'three-zone-5.10', breaks: ['conservation'] },
-  'buddy-split-keeps-upper': { base: 'three-zone-5.10', breaks: ['no-overlap'] },
-  'buddy-unaligned-carve': { base: 'board-1g-6.6', breaks: ['order-alignment'] },
-  'gfp-zone-dma32-as-normal': { base: 'c920-sg2042-6.6', breaks: ['zone'] },
-  'cmo-clean-l1-only': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read'] },
-  'cmo-block-size-128': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read'] },
-  'prep-coherent-skipped': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read'] },
-  'sync-for-cpu-skipped': { base: 'c920v2-sg2044-6.6', breaks: ['no-stale-read'] },
-  'pgprot-dmacoherent-cacheable': { base: 'c920-sg2042-6.6', breaks: ['no-stale-read', 'pte-attributes'] },
-  'swiotlb-from-device-no-copy': { base: 'c920-sg2042-5.10-fixed', breaks: ['no-stale-read'] },
-  'debug-unmap-skips-dir-check': { base: 'c920-sg2042-6.6', breaks: ['debug-agreement'] },
-  'coherent-no-zeroing': { base: 'c920-sg2042-6.6', breaks: ['zeroed-and-coherent', 'no-stale-read'] },
-  'pool-size-64x': { base: 'board-1g-6.6', breaks: ['pool-floor'] },
-  'pool-cma-wrong-zone': { base: 'c920-sg2042-6.6-cma', breaks: ['coherent-ok-mask'] },
-  'coherent-device-base-ignores-ranges': { base: 'board-1g-6.6-dt-pools', breaks: ['coherent-ok-mask'] },
-};
-
 export function faultProfile(fault: FaultName): Profile {
-  const t = FAULT_TARGETS[fault];
+  const t = (FAULTS[fault] as FaultInfo).target;
   if (t === undefined) throw new Error(`fault ${fault} has no target profile yet`);
   const base = CORRECT_PROFILES.find((p) => p.name === t.base);
   if (base === undefined) throw new Error(`fault ${fault}: no base profile ${t.base}`);
@@ -323,7 +301,7 @@ export function faultProfile(fault: FaultName): Profile {
   };
 }
 
-export const FAULT_PROFILES: readonly Profile[] = (Object.keys(FAULT_TARGETS) as FaultName[]).map(faultProfile);
+export const FAULT_PROFILES: readonly Profile[] = (Object.keys(FAULTS) as FaultName[]).filter((f) => (FAULTS[f] as FaultInfo).target !== undefined).map(faultProfile);
 
 export const BUILTIN_PROFILES: readonly Profile[] = [...CORRECT_PROFILES, ...BROKEN_PROFILES, ...FAULT_PROFILES];
 
