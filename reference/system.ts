@@ -23,6 +23,8 @@ import { dma_atomic_pool_init, type AtomicPoolState } from './kernel/dma/pool.ts
 import { cmaActivate, cmaReserve } from './kernel/dma/contiguous.ts';
 import type { cma } from './mm/cma.ts';
 import { L1_CACHE_BYTES, PAGE_SIZE } from './types.ts';
+import { isTracing } from './trace.ts';
+import { cloneGraph, reachable } from './boot-image.ts';
 
 /** include/linux/memblock.h default (riscv defines none). */
 const ARCH_LOW_ADDRESS_LIMIT = 0xffff_ffffn;
@@ -157,7 +159,42 @@ export function mmConfigOf(p: Profile, extraReserved: readonly MemoryRange[] = [
   };
 }
 
+/**
+ * The booted machine for a profile. Untraced runs (every property run) get a
+ * copy of a boot image made once per Profile object; traced runs (replays,
+ * counterexample traces, kernel-path coverage) boot for real, so the boot's
+ * kernel calls are in the trace. A boot that fails is never cached.
+ */
 export function buildMachine(p: Profile): Machine {
+  if (isTracing()) return bootMachine(p);
+  let img = bootImages.get(p);
+  if (img === undefined) {
+    const m = bootMachine(p);
+    img = { machine: m, shared: reachable(p) };
+    bootImages.set(p, img);
+  }
+  const m = cloneGraph(img.machine, img.shared);
+  bindMachineHooks(m);
+  return m;
+}
+
+const bootImages = new WeakMap<Profile, { machine: Machine; shared: ReadonlySet<object> }>();
+
+/** The closures that capture the machine itself: made at boot, re-made for every copy. */
+function bindMachineHooks(m: Machine): void {
+  const init_mm = m.init_mm;
+  // __GFP_ZERO pages: clear_page through the cacheable linear map.
+  m.mm.zeroPages = (pfn, order) => cpuStore(m, m.kernelHart, page_address(init_mm, pfn), new Uint8Array(PAGE_SIZE << order));
+  // __GFP_ZERO objects are cleared by the kernel through the cacheable linear map.
+  (m.slab.cfg as { zeroObject?: SlabConfig['zeroObject'] }).zeroObject = (pa, len) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), new Uint8Array(len));
+  m.cpuMem = {
+    load: (pa, len) => cpuLoad(m, m.kernelHart, phys_to_virt(init_mm, pa), len),
+    store: (pa, data) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), data),
+  };
+  m.debugPhysOf = (va) => walkPageTable(init_mm, va)?.pa ?? null;
+}
+
+function bootMachine(p: Profile): Machine {
   const faults = new Set<string>(p.faults);
   const memory = visibleMemory(p);
   // early_init_fdt_scan_reserved_mem: /reserved-memory nodes meet their handlers (coherent.c's shared-dma-pool);
@@ -188,11 +225,7 @@ export function buildMachine(p: Profile): Machine {
   const f = p.platform.cmoFlavour;
   const noncoherentSupported = (f === 'zicbom' && cfg('CONFIG_RISCV_ISA_ZICBOM')) || (f !== 'zicbom' && f !== 'none' && cfg('CONFIG_ERRATA_THEAD_CMO'));
   const bounce = p.kernel === '6.6' && cfg('CONFIG_DMA_BOUNCE_UNALIGNED_KMALLOC') && pool !== null;
-  const slabCfg: SlabConfig = {
-    ...slabConfigOf(p, faults, noncoherentSupported, bounce),
-    // __GFP_ZERO objects are cleared by the kernel through the cacheable linear map.
-    zeroObject: (pa, len) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), new Uint8Array(len)),
-  };
+  const slabCfg: SlabConfig = slabConfigOf(p, faults, noncoherentSupported, bounce);
   const caches = new C920Caches(geometry, mem);
   const m: Machine = {
     profile: p,
@@ -213,18 +246,13 @@ export function buildMachine(p: Profile): Machine {
     dmaCacheAlignment: slabCfg.kernel === '6.6' ? (slabCfg.dma_cache_alignment ?? 1) : (slabCfg.ARCH_DMA_MINALIGN ?? 1),
     bounceUnalignedKmalloc: bounce,
     debug: cfg('CONFIG_DMA_API_DEBUG') ? dmaDebugCreate(p.kernel, { faults }) : null,
-    debugPhysOf: (va) => walkPageTable(init_mm, va)?.pa ?? null,
+    debugPhysOf: () => null,
     atomicPools: null,
     cma: { areas: [], default: null },
     reservedMem: rmem.state,
     dmaCoherent,
   };
-  // __GFP_ZERO pages: clear_page through the cacheable linear map.
-  mm.zeroPages = (pfn, order) => cpuStore(m, m.kernelHart, page_address(init_mm, pfn), new Uint8Array(PAGE_SIZE << order));
-  m.cpuMem = {
-    load: (pa, len) => cpuLoad(m, m.kernelHart, phys_to_virt(init_mm, pa), len),
-    store: (pa, data) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), data),
-  };
+  bindMachineHooks(m);
   // core_initcall dma_init_reserved_memory (the 6.6 global pool), then of_platform_populate and each
   // driver's probe: of_dma_configure, dma_set_mask_and_coherent, of_reserved_mem_device_init. Probing
   // touches neither swiotlb nor the atomic pools, so running it before their setup below changes nothing.

@@ -33,6 +33,11 @@ export function setTracer(t: Tracer | null): void {
   active = t;
 }
 
+/** Whether kernel calls are being recorded (then nothing may skip them: see reference/boot-image.ts). */
+export function isTracing(): boolean {
+  return active !== null;
+}
+
 /** Call at the top of every function that stands for a kernel function; pair with kexit() in a finally. */
 export function kenter(fn: string, detail?: string): void {
   if (active !== null) active.enter(fn, detail);

@@ -77,12 +77,14 @@ export function PAGE_ALIGN(x: bigint): bigint {
   return (x + PAGE_SIZE_N - 1n) & ~(PAGE_SIZE_N - 1n);
 }
 
+const PAGE_SHIFT_N = BigInt(PAGE_SHIFT);
+
 export function PFN_PHYS(pfn: number): bigint {
-  return BigInt(pfn) << BigInt(PAGE_SHIFT);
+  return BigInt(pfn) << PAGE_SHIFT_N;
 }
 
 export function PHYS_PFN(pa: bigint): number {
-  return Number(pa >> BigInt(PAGE_SHIFT));
+  return Number(pa >> PAGE_SHIFT_N);
 }
 
 export function hex(x: bigint | number): string {

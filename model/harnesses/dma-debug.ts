@@ -232,11 +232,19 @@ function legalUnmap(st: DmaDebugHarnessState, mp: Mapping): string[] {
   return unmapExpect(mp);
 }
 
+/** One debug-enabled Profile object per profile, so buildMachine's boot image is reused across sequences. */
+const debugProfiles = new WeakMap<Profile, Profile>();
+function withDmaApiDebug(profile: Profile): Profile {
+  let d = debugProfiles.get(profile);
+  if (d === undefined) debugProfiles.set(profile, (d = { ...profile, kconfig: { ...profile.kconfig, CONFIG_DMA_API_DEBUG: true } }));
+  return d;
+}
+
 export const dmaDebugHarness: Harness<DmaDebugHarnessState, DmaDebugOp> = {
   name: 'dma-debug',
   appliesTo: (p) => p.devices.length > 0,
   setup(profile: Profile) {
-    const m = buildMachine({ ...profile, kconfig: { ...profile.kconfig, CONFIG_DMA_API_DEBUG: true } });
+    const m = buildMachine(withDmaApiDebug(profile));
     if (m.debug === null) throw new ModelError('dma-debug: CONFIG_DMA_API_DEBUG did not create the checker');
     // buildMachine creates the checker without the profile's faults; nothing is mapped at boot,
     // so a fresh one that honours them is the same checker.

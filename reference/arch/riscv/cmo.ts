@@ -119,6 +119,8 @@ export interface CmoCpu {
   caches: C920Caches;
   /** VA -> PA through the page table; null = the access would page-fault. */
   translate(va: bigint): bigint | null;
+  /** Optional fast path: PA of [va, va + len) if every page of it translates contiguously, else null (then page by page). */
+  translateRange?(va: bigint, len: bigint): bigint | null;
   /** menvcfg.CBIE (bits 5:4): 0 illegal, 1 cbo.inval flushes, 2 reserved, 3 invalidates. */
   menvcfgCbie: 0 | 1 | 2 | 3;
   /** menvcfg.CBCFE (bit 6) enabling cbo.clean/flush; absent = set (OpenSBI sets it when Zicbom exists). */
@@ -342,6 +344,8 @@ function rangeUncached(cpu: CmoCpu, start: bigint, end: bigint, flavour: CmoFlav
   if (end <= start) return false;
   let pa0 = start;
   if (flavour !== 'thead-pa' && flavour !== 'sophgo-pa') {
+    const fast = cpu.translateRange?.(start, end - start) ?? null;
+    if (fast !== null) return !cpu.caches.hasLineInRange(Number(fast >> 6n), Number((fast + (end - start) + 63n) >> 6n));
     const a = cpu.translate(start);
     if (a === null) return false;
     // Every page must translate, contiguously: a hole would page-fault in the real loop.

@@ -6,7 +6,7 @@
 import type { Machine } from '../../system.ts';
 import type { device } from '../../include/linux/device.ts';
 import { ALT_CMO_OP, dma_wb_range, dma_wbinv_range, type CmoCpu, type CmoOp } from './cmo.ts';
-import { hartMemoryType, page_address, phys_to_virt, walkPageTable } from './pgtable.ts';
+import { hartMemoryType, linearRangePa, page_address, phys_to_virt, walkPageTable } from './pgtable.ts';
 import { lineOf } from '../../mm/memory.ts';
 import { cpuMemset } from '../../hw/cpu.ts';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../../include/linux/dma-direction.ts';
@@ -30,6 +30,7 @@ function cmoCpu(m: Machine): CmoCpu {
     hart: m.kernelHart,
     caches: m.caches,
     translate: (va) => walkPageTable(m.init_mm, va)?.pa ?? null,
+    translateRange: (va, len) => linearRangePa(m.init_mm, va, len),
     menvcfgCbie: m.profile.platform.menvcfgCbie,
     faults: m.faults,
   };

@@ -355,11 +355,12 @@ export function dma_pgprot(prot: pgprot_t, attrs: number, coherent: boolean, ker
 // ---------------------------------------------------------------------------
 // Building and reading PTEs
 
+const PFN_SHIFT_N = BigInt(_PAGE_PFN_SHIFT);
 function leafVal(pfn: number, prot: pgprot_t, cfg: MemTypeConfig, thead_pma: boolean, quiet = false): bigint {
   if (!Number.isInteger(pfn) || pfn < 0) throw new ModelError(`pfn ${pfn} is not a page frame number`);
   const v = pgprot_val(prot);
   const p = !thead_pma ? v : quiet ? theadPma(v, cfg) : ALT_THEAD_PMA(v, cfg);
-  return u64((BigInt(pfn) << BigInt(_PAGE_PFN_SHIFT)) | p);
+  return u64((BigInt(pfn) << PFN_SHIFT_N) | p);
 }
 
 /** arch/riscv/include/asm/pgtable.h pfn_pte (vendor 5.10: pfn<<10 | prot; 5.19–6.6: after ALT_THEAD_PMA). */
@@ -811,9 +812,40 @@ export function pte_clear(mm: MmStruct, addr: bigint, ptep: EntryPtr): void {
 
 /** Model helper: is this PFN backed by a RAM bank (pfn_valid: has a struct page)? */
 export function pfn_valid(mm: MmStruct, pfn: number): boolean {
-  const pa = PFN_PHYS(pfn);
-  if (mm.memory === null) return pa >= mm.phys_ram_base;
-  return mm.memory.some((b) => pa >= b.base && pa < b.base + b.size);
+  if (mm.memory === null) return PFN_PHYS(pfn) >= mm.phys_ram_base;
+  // Hot (every vmap'd page): the banks as PFN numbers, computed once per address space.
+  let banks = pfnBanks.get(mm);
+  if (banks === undefined) {
+    banks = mm.memory.map((b) => [PHYS_PFN(b.base), PHYS_PFN(b.base + b.size)] as const);
+    pfnBanks.set(mm, banks);
+  }
+  for (const [lo, hi] of banks) if (pfn >= lo && pfn < hi) return true;
+  return false;
+}
+const pfnBanks = new WeakMap<MmStruct, ReadonlyArray<readonly [number, number]>>();
+
+/**
+ * Model helper: the physical address behind [va, va + len) when the whole range
+ * lies in the linear map over one RAM bank, so every page of it translates, and
+ * contiguously; null otherwise (callers then walk page by page). Exact, not a guess:
+ * linear-map translation is arithmetic and pfn_valid is membership in a bank.
+ */
+export function linearRangePa(mm: MmStruct, va: bigint, len: bigint): bigint | null {
+  if (len <= 0n || !linearContains(mm, va) || !linearContains(mm, va + len - 1n)) return null;
+  const pa = u64(va) - mm.va_pa_offset;
+  if (mm.memory === null) return pa >= mm.phys_ram_base ? pa : null;
+  const paLastPage = (pa + len - 1n) & ~(PAGE_SIZE_N - 1n);
+  const pageStart = pa & ~(PAGE_SIZE_N - 1n);
+  for (const b of mm.memory) if (pageStart >= b.base && paLastPage < b.base + b.size) return pa;
+  return null;
+}
+
+/** The linear map's leaf attribute bits (PAGE_KERNEL after ALT_THEAD_PMA) do not depend on the page: computed once. */
+const linearAttrCache = new WeakMap<MemTypeConfig, bigint>();
+function linearLeafAttr(cfg: MemTypeConfig): bigint {
+  let a = linearAttrCache.get(cfg);
+  if (a === undefined) linearAttrCache.set(cfg, (a = leafVal(0, PAGE_KERNEL(cfg), cfg, true, true)));
+  return a;
 }
 
 function linearContains(mm: MmStruct, va: bigint): boolean {
@@ -876,8 +908,9 @@ export function walkPageTable(mm: MmStruct, va: bigint): Translation | null {
   if (linearContains(mm, v)) {
     const pa = v - mm.va_pa_offset;
     if (!pfn_valid(mm, PHYS_PFN(pa))) return null;
-    const leafPfn = PHYS_PFN(pa & ~(PMD_SIZE - 1n));
-    return { pte: leafVal(leafPfn, PAGE_KERNEL(mm.cfg), mm.cfg, true, true), pa, level: 'pmd', linear: true };
+    const leafPa = pa & ~(PMD_SIZE - 1n);
+    // Same value as leafVal(PHYS_PFN(leafPa), PAGE_KERNEL, ..): pfn << _PAGE_PFN_SHIFT | attributes.
+    return { pte: ((leafPa >> BigInt(PAGE_SHIFT)) << BigInt(_PAGE_PFN_SHIFT)) | linearLeafAttr(mm.cfg), pa, level: 'pmd', linear: true };
   }
   let table: PageTable = mm.pgd;
   const steps: Array<[number, bigint]> = [
