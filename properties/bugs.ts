@@ -10,6 +10,8 @@ import { BROKEN_PROFILES, FAULT_PROFILES } from '../reference/config/profiles.ts
 import { runSequence } from '../model/harness.ts';
 import { harnessesFor, type AnyHarness } from './catalog.ts';
 import { sequenceArb } from './run.ts';
+import { minimizeOps } from './minimize.ts';
+import { GOLDEN_SCENARIOS } from '../model/scenarios.ts';
 
 /** Where a bug comes from (see FaultInfo in reference/config/faults.ts). */
 export type HistoricRef = Pick<FaultInfo, 'historic' | 'analogue' | 'commit' | 'title'>;
@@ -49,6 +51,14 @@ export interface BugRow {
   path: string | null;
   message: string | null;
   ref: HistoricRef;
+  /** Operations of the shortest golden scenario (model/scenarios.ts) that breaks this invariant on this profile; null when none. */
+  knownOps: number | null;
+}
+
+/** The shortest known scenario for (profile, invariant): the golden litmus scenarios declared violated there. */
+export function knownScenarioOps(profile: string, invariant: string): number | null {
+  const lens = GOLDEN_SCENARIOS.filter((g) => g.invariant === invariant && g.expect[profile] === 'violated').map((g) => g.ops.length);
+  return lens.length === 0 ? null : Math.min(...lens);
 }
 
 export interface BugOptions {
@@ -114,7 +124,15 @@ function runHarness(h: AnyHarness, profile: Profile, invariant: string, opts: Bu
 
 /** Tries every harness that checks the invariant on this profile until one finds it broken. */
 export function detectBug(t: BugTarget, opts: BugOptions): BugRow {
-  const base = { bug: t.bug, kind: t.kind, profile: t.profile.name, invariant: t.invariant, seed: opts.seed, ref: t.ref };
+  const base = {
+    bug: t.bug,
+    kind: t.kind,
+    profile: t.profile.name,
+    invariant: t.invariant,
+    seed: opts.seed,
+    ref: t.ref,
+    knownOps: knownScenarioOps(t.profile.name, t.invariant),
+  };
   let spentMs = 0;
   let spentRuns = 0;
   for (const h of harnessesFor(t.invariant).filter((x) => x.appliesTo(t.profile))) {
@@ -125,7 +143,8 @@ export function detectBug(t: BugTarget, opts: BugOptions): BugRow {
       spentRuns += r.runs;
       continue;
     }
-    const failure = runSequence(h, t.profile, r.ops, [t.invariant], true);
+    const ops = minimizeOps(h, t.profile, r.ops, [t.invariant], t.invariant);
+    const failure = runSequence(h, t.profile, ops, [t.invariant], true);
     if (failure === null) throw new Error(`counterexample for ${t.bug} (${h.name}, ${t.invariant}) does not reproduce`);
     return {
       ...base,
@@ -227,10 +246,10 @@ export function formatBugTable(rows: readonly BugRow[]): string[] {
   // The harness whose run failed; what failed, when it was not the invariant itself (a kernel BUG).
   const by = (r: BugRow) => (r.harness === null ? '-' : r.caughtBy === r.invariant ? r.harness : `${r.harness} (${r.caughtBy})`);
   const wb = Math.max(9, ...rows.map((r) => by(r).length));
-  const out = [`${'fault'.padEnd(w)}  ${'invariant'.padEnd(wi)}  ${'caught by'.padEnd(wb)}  found  ${'ops'.padStart(3)}  ${'detect ms'.padStart(9)}  ${'seqs'.padStart(5)}  historic`];
+  const out = [`${'fault'.padEnd(w)}  ${'invariant'.padEnd(wi)}  ${'caught by'.padEnd(wb)}  found  ${'ops'.padStart(3)}  known  ${'detect ms'.padStart(9)}  ${'seqs'.padStart(5)}  historic`];
   for (const r of rows) {
     out.push(
-      `${name(r).padEnd(w)}  ${r.invariant.padEnd(wi)}  ${by(r).padEnd(wb)}  ${(r.found ? 'yes' : 'NO').padEnd(5)}  ${String(r.shrunkOps ?? '-').padStart(3)}  ${ms(r.detectMs).padStart(9)}  ${String(r.runsToDetect ?? '-').padStart(5)}  ${historicLabel(r.ref)}`,
+      `${name(r).padEnd(w)}  ${r.invariant.padEnd(wi)}  ${by(r).padEnd(wb)}  ${(r.found ? 'yes' : 'NO').padEnd(5)}  ${String(r.shrunkOps ?? '-').padStart(3)}  ${String(r.knownOps ?? '-').padStart(5)}  ${ms(r.detectMs).padStart(9)}  ${String(r.runsToDetect ?? '-').padStart(5)}  ${historicLabel(r.ref)}`,
     );
   }
   return out;

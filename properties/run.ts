@@ -2,6 +2,7 @@
 // the outcome into a verdict with a shrunk, replayable counterexample.
 
 import fc from 'fast-check';
+import { minimizeOps } from './minimize.ts';
 import type { Profile } from '../reference/config/profile.ts';
 import { runSequence, type Harness, type SequenceFailure } from '../model/harness.ts';
 
@@ -70,7 +71,9 @@ export function checkProperty<S, Op>(
   if (!details.failed || details.counterexample === null) {
     return { ...base, verdict: 'holds', ms: performance.now() - t0 };
   }
-  const ops = details.counterexample[0] as Op[];
+  const shrunk = details.counterexample[0] as Op[];
+  const first = runSequence(h, profile, shrunk, invariants);
+  const ops = first === null ? shrunk : minimizeOps(h, profile, shrunk, invariants, first.invariant);
   const failure = runSequence(h, profile, ops, invariants, true);
   if (failure === null) throw new Error(`counterexample for ${h.name} on ${profile.name} does not reproduce`);
   return {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { FAULTS, type FaultInfo, type FaultName } from '../../reference/config/faults.ts';
 import { FAULT_PROFILES } from '../../reference/config/profiles.ts';
-import { bugTargets, detectedCount, faultsWithoutTarget, formatBugTable, historicLabel, runBugs, type BugRow } from '../../properties/bugs.ts';
+import { bugTargets, detectedCount, faultsWithoutTarget, formatBugTable, historicLabel, knownScenarioOps, runBugs, type BugRow } from '../../properties/bugs.ts';
 import { numRunsFor } from '../../properties/settings.ts';
 
 const seed = fc.readConfigureGlobal().seed ?? 42;
@@ -66,9 +66,9 @@ describe('bug table rows', () => {
     const rows = getRows();
     const lines = formatBugTable(rows);
     expect(lines).toHaveLength(rows.length + 1);
-    expect(lines[0]).toMatch(/^fault\s+invariant\s+caught by\s+found\s+ops\s+detect ms\s+seqs\s+historic$/);
+    expect(lines[0]).toMatch(/^fault\s+invariant\s+caught by\s+found\s+ops\s+known\s+detect ms\s+seqs\s+historic$/);
     const l = lines.find((x) => x.startsWith('pool-size-64x'))!;
-    expect(l).toMatch(/^pool-size-64x\s+pool-floor\s+alloc\s+yes\s+\d+\s+[\d.]+\s+\d+\s+A1 3ee06a6d532f$/);
+    expect(l).toMatch(/^pool-size-64x\s+pool-floor\s+alloc\s+yes\s+\d+\s+-\s+[\d.]+\s+\d+\s+A1 3ee06a6d532f$/);
   });
 
   it('counts a fault as missed when one of its invariants is not found', () => {
@@ -86,5 +86,13 @@ describe('faults with no target', () => {
       expect(u.reason).not.toBe('');
     }
     expect(new Set([...targeted, ...none.map((u) => u.fault)])).toEqual(new Set(Object.keys(FAULTS)));
+  });
+});
+
+describe('shortest known scenarios', () => {
+  it('come from the golden scenarios declared violated on that profile', () => {
+    expect(knownScenarioOps('c920-sg2042-6.6+cmo-clean-l1-only', 'no-stale-read')).toBe(4);
+    expect(knownScenarioOps('c920-sg2042-6.6', 'no-stale-read')).toBeNull();
+    expect(knownScenarioOps('board-1g-6.6+pool-size-64x', 'pool-floor')).toBeNull();
   });
 });
