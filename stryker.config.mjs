@@ -1,9 +1,10 @@
 // StrykerJS mutation testing (`npm run mutation`). Pinned to 9.6.1: Stryker 10
 // needs Node 22, and vitest 5 breaks the runner's test-name filter (#6210).
 //
-// Scope for now: the bitmap and genalloc libraries and the RISC-V CMO loops.
-// The rest of reference/ is to be added later; widen `mutate` and the include
-// list of vitest.mutation.config.ts together.
+// Scope: every file of reference/ with logic in it. Left out: the data tables
+// (built-in profiles, the fault catalog, platform facts), whose mutants change
+// a machine description rather than the kernel's code. MUTATE narrows it
+// (comma-separated globs) for a quick run on one file.
 // Check a run with `node bench/mutation-check.mjs`: a Survived mutant with
 // testsCompleted 0 is a non-measurement (toolchain notes C1), not a survivor.
 
@@ -12,7 +13,12 @@ export default {
   testRunner: 'vitest',
   plugins: ['@stryker-mutator/vitest-runner'],
   vitest: { configFile: 'vitest.mutation.config.ts', related: true },
-  mutate: ['reference/lib/bitmap.ts', 'reference/lib/genalloc.ts', 'reference/arch/riscv/cmo.ts'],
+  mutate: process.env.MUTATE
+    ? process.env.MUTATE.split(',')
+    : ['reference/**/*.ts', '!reference/config/profiles.ts', '!reference/config/faults.ts', '!reference/config/faults/**', '!reference/config/platform-facts.ts'],
+  // Results are kept per mutant and reused while neither the mutant's file nor its tests change.
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
   // The vitest runner always works per test; stated so the intent is visible.
   coverageAnalysis: 'perTest',
   // Module-load mutants (instruction tables, flavour tables) would each re-run every test.

@@ -168,9 +168,9 @@ export function mmConfigOf(p: Profile, extraReserved: readonly MemoryRange[] = [
 export function buildMachine(p: Profile): Machine {
   if (isTracing()) return bootMachine(p);
   let img = bootImages.get(p);
-  if (img === undefined) {
+  if (img === undefined || img.mutant !== activeMutant()) {
     const m = bootMachine(p);
-    img = { machine: m, shared: reachable(p) };
+    img = { machine: m, shared: reachable(p), mutant: activeMutant() };
     bootImages.set(p, img);
   }
   const m = cloneGraph(img.machine, img.shared);
@@ -178,7 +178,15 @@ export function buildMachine(p: Profile): Machine {
   return m;
 }
 
-const bootImages = new WeakMap<Profile, { machine: Machine; shared: ReadonlySet<object> }>();
+const bootImages = new WeakMap<Profile, { machine: Machine; shared: ReadonlySet<object>; mutant: unknown }>();
+
+/**
+ * Under StrykerJS every mutant lives in the code at once and a global selects
+ * the active one; an image booted under one mutant must not serve another.
+ */
+function activeMutant(): unknown {
+  return (globalThis as { __stryker__?: { activeMutant?: unknown } }).__stryker__?.activeMutant;
+}
 
 /** The closures that capture the machine itself: made at boot, re-made for every copy. */
 function bindMachineHooks(m: Machine): void {
