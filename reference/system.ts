@@ -23,6 +23,7 @@ import { dma_atomic_pool_init, type AtomicPoolState } from './kernel/dma/pool.ts
 import { cmaActivate, cmaReserve } from './kernel/dma/contiguous.ts';
 import type { cma } from './mm/cma.ts';
 import { L1_CACHE_BYTES, PAGE_SIZE } from './types.ts';
+import { createTask, type task_struct } from './include/linux/sched.ts';
 
 /** include/linux/memblock.h default (riscv defines none). */
 const ARCH_LOW_ADDRESS_LIMIT = 0xffff_ffffn;
@@ -65,6 +66,8 @@ export interface Machine {
   reservedMem: OfReservedMem;
   /** kernel/dma/coherent.c globals: the 6.6 global pool and its `linux,dma-default` region. */
   dmaCoherent: CoherentGlobals;
+  /** `current`: the task the drivers' calls run in (shared with mm and init_mm for might_sleep). */
+  current: task_struct;
 }
 
 /**
@@ -218,7 +221,10 @@ export function buildMachine(p: Profile): Machine {
     cma: { areas: [], default: null },
     reservedMem: rmem.state,
     dmaCoherent,
+    current: createTask(42, 'kworker/0:1'),
   };
+  mm.current = m.current;
+  init_mm.current = m.current;
   // __GFP_ZERO pages: clear_page through the cacheable linear map.
   mm.zeroPages = (pfn, order) => cpuStore(m, m.kernelHart, page_address(init_mm, pfn), new Uint8Array(PAGE_SIZE << order));
   m.cpuMem = {
