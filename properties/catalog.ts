@@ -32,6 +32,7 @@ export const INVARIANTS: readonly string[] = [
   'pool-floor',
   'coherent-ok-mask',
   'zeroed-and-coherent',
+  'atomic-context',
 ];
 
 export function harnessesFor(invariant: string): AnyHarness[] {

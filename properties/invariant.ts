@@ -24,9 +24,11 @@ export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
   'debug-agreement':
     'with CONFIG_DMA_API_DEBUG, every injected DMA API misuse is reported with its check id and legal use reports nothing; live debug entries match the driver',
   'pool-floor':
-    'no atomic pool is ever smaller than atomic_pool_size (which matches the kernel formula for the RAM); after the refill work runs each pool has at least atomic_pool_size available unless the page allocator ran out (reported)',
+    'every pool dma_atomic_pool_init sets out to create exists, and no atomic pool is ever smaller than atomic_pool_size (which matches the kernel formula for the RAM); after the refill work runs each pool has at least atomic_pool_size available unless the page allocator ran out (reported)',
   'coherent-ok-mask':
     'every coherent DMA handle satisfies addr + size - 1 <= min_not_zero(coherent_dma_mask, dma-ranges limit) and translates back to the buffer; every pool chunk lies in the zone its pool stands for',
   'zeroed-and-coherent':
     'right after dma_alloc_coherent the buffer reads zero from CPU and device; afterwards CPU stores reach the device and device stores reach the CPU with no sync',
+  'atomic-context':
+    'no sleeping in atomic context: a dma_alloc_coherent with a non-blocking gfp (GFP_ATOMIC, GFP_NOWAIT), run with preempt_count raised, reaches no might_sleep site (vmap, alloc_vmap_area, vunmap, mutex_lock in cma_alloc, a blocking __alloc_pages); what CONFIG_DEBUG_ATOMIC_SLEEP reports as "BUG: sleeping function called from invalid context"',
 };

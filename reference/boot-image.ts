@@ -1,8 +1,9 @@
 // Boot once, copy many times. A property run boots a fresh machine for every
 // generated sequence, and booting (the atomic pools' remap, thousands of PTEs)
 // cost more than the operations that followed. The machine after boot is a
-// pure function of its Profile (nothing random, no module-level state besides
-// the tracer), so a deep copy of the booted graph is the same machine.
+// pure function of its Profile (nothing random; the only module-level state is
+// the tracer and the kernel call stack, empty between calls), so a deep copy
+// of the booted graph is the same machine.
 //
 // The copy keeps object identity and sharing (one copy per original object,
 // cycles included), prototypes and property attributes. Frozen objects are

@@ -25,6 +25,7 @@ import type { cma } from './mm/cma.ts';
 import { L1_CACHE_BYTES, PAGE_SIZE } from './types.ts';
 import { isTracing } from './trace.ts';
 import { cloneGraph, reachable } from './boot-image.ts';
+import { createTask, type task_struct } from './include/linux/sched.ts';
 
 /** include/linux/memblock.h default (riscv defines none). */
 const ARCH_LOW_ADDRESS_LIMIT = 0xffff_ffffn;
@@ -67,6 +68,8 @@ export interface Machine {
   reservedMem: OfReservedMem;
   /** kernel/dma/coherent.c globals: the 6.6 global pool and its `linux,dma-default` region. */
   dmaCoherent: CoherentGlobals;
+  /** `current`: the task the drivers' calls run in (shared with mm and init_mm for might_sleep). */
+  current: task_struct;
 }
 
 /**
@@ -259,7 +262,10 @@ function bootMachine(p: Profile): Machine {
     cma: { areas: [], default: null },
     reservedMem: rmem.state,
     dmaCoherent,
+    current: createTask(42, 'kworker/0:1'),
   };
+  mm.current = m.current;
+  init_mm.current = m.current;
   bindMachineHooks(m);
   // core_initcall dma_init_reserved_memory (the 6.6 global pool), then of_platform_populate and each
   // driver's probe: of_dma_configure, dma_set_mask_and_coherent, of_reserved_mem_device_init. Probing

@@ -29,6 +29,10 @@ export class Tracer {
 
 let active: Tracer | null = null;
 
+// The kernel functions entered and not yet left, kept whether or not a tracer
+// is installed: dump_stack() in a report (a sleep in atomic context) needs it.
+const callStack: string[] = [];
+
 export function setTracer(t: Tracer | null): void {
   active = t;
 }
@@ -40,11 +44,18 @@ export function isTracing(): boolean {
 
 /** Call at the top of every function that stands for a kernel function; pair with kexit() in a finally. */
 export function kenter(fn: string, detail?: string): void {
+  callStack.push(fn);
   if (active !== null) active.enter(fn, detail);
 }
 
 export function kexit(): void {
+  callStack.pop();
   if (active !== null) active.exit();
+}
+
+/** The kernel call stack right now, outermost first (dump_stack prints it innermost first). */
+export function kstack(): string[] {
+  return callStack.slice();
 }
 
 /** Record a named branch taken inside a kernel function (feeds kernel-path coverage). */

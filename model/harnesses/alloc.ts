@@ -11,13 +11,14 @@ import type { DeviceSpec, Profile } from '../../reference/config/profile.ts';
 import { buildMachine, type Machine } from '../../reference/system.ts';
 import type { device } from '../../reference/include/linux/device.ts';
 import { probeDeviceSpec } from '../../reference/drivers/of/platform.ts';
-import { gfpFlags } from '../../reference/include/linux/gfp.ts';
+import { gfpFlags, gfpToString } from '../../reference/include/linux/gfp.ts';
 import { dma_alloc_coherent, dma_free_coherent } from '../../reference/include/linux/dma-mapping.ts';
 import { dma_to_phys } from '../../reference/include/linux/dma-direct.ts';
 import { walkPageTable } from '../../reference/arch/riscv/pgtable.ts';
+import { preempt_disable, preempt_enable } from '../../reference/include/linux/preempt.ts';
 import { cpuLoad, cpuStore } from '../../reference/hw/cpu.ts';
 import { deviceRead, deviceWrite } from '../../reference/hw/device.ts';
-import { atomic_pool_work_fn } from '../../reference/kernel/dma/pool.ts';
+import { atomic_pool_work_fn, atomicPoolGfp } from '../../reference/kernel/dma/pool.ts';
 import { gen_pool_avail, gen_pool_size, type GenPool } from '../../reference/lib/genalloc.ts';
 import { managedPages, nrFreePages } from '../../reference/mm/page_alloc.ts';
 import { lineOf } from '../../reference/mm/memory.ts';
@@ -177,6 +178,23 @@ function overlaps(st: AllocState, b: Buf): void {
   if (io && io.nslabs > 0 && b.phys < io.end && io.start < end) setV(st, 'no-overlap', `coherent buffer #${b.id} overlaps the swiotlb pool`);
 }
 
+/**
+ * Every pool dma_atomic_pool_init set out to create exists: a configured pool
+ * that is NULL never reaches its floor, the boot failure "DMA: failed to
+ * allocate ... pool for atomic allocation" (historic A6, a zone with no managed pages).
+ */
+function bootPoolChecks(st: AllocState): void {
+  const s = st.m.atomicPools;
+  if (!s) return;
+  const made: Record<(typeof POOLS)[number], GenPool | null> = { dma: s.atomic_pool_dma, dma32: s.atomic_pool_dma32, kernel: s.atomic_pool_kernel };
+  for (const name of POOLS) {
+    if (!s.configured[name] || made[name] !== null) continue;
+    const flags = gfpToString(atomicPoolGfp(st.m, name), st.m.profile.kernel);
+    const said = s.log.find((l) => l.startsWith('DMA: failed') && l.includes(` ${flags} pool`)) ?? 'nothing logged';
+    setV(st, 'pool-floor', `atomic pool ${name}: dma_atomic_pool_init set out to create it but it does not exist, 0 < atomic_pool_size ${s.atomic_pool_size} (${said})`);
+  }
+}
+
 function poolChecks(st: AllocState, afterWork: boolean): void {
   const m = st.m;
   const s = m.atomicPools;
@@ -196,6 +214,32 @@ function poolChecks(st: AllocState, afterWork: boolean): void {
     if (limit !== null) for (const c of pool.chunks) {
       const end = c.phys_addr + (c.end_addr - c.start_addr) + 1n;
       if (end > limit) setV(st, 'coherent-ok-mask', `atomic pool ${name}: chunk [${hex(c.phys_addr)}, ${hex(end)}) lies above its zone limit ${hex(limit)}`);
+    }
+  }
+}
+
+/**
+ * dma_alloc_coherent as a driver calls it: a non-blocking gfp says the caller
+ * cannot sleep (it holds a spinlock, or runs in an interrupt), so the call runs
+ * with preempt_count raised, and whatever may sleep inside it is reported.
+ */
+function allocIn(st: AllocState, dev: device, size: number, gfp: GfpName, h: { dma_handle: bigint }): bigint | null {
+  const m = st.m;
+  const t = m.current;
+  const atomic = gfp !== 'GFP_KERNEL';
+  const seen = t.sleepReports.length;
+  if (atomic) preempt_disable(t);
+  try {
+    return dma_alloc_coherent(m, dev, BigInt(size), h, gfpFlags(m.profile.kernel)[gfp]);
+  } finally {
+    if (atomic) preempt_enable(t);
+    const r = t.sleepReports[seen];
+    if (r !== undefined) {
+      setV(
+        st,
+        'atomic-context',
+        `dma_alloc_coherent(${dev.name}, ${size}, ${gfp}): BUG: sleeping function called from invalid context at ${r.at}; in_atomic(): 1, preempt_count: ${r.preempt_count}, pid: ${t.pid}, name: ${t.comm}; call trace (innermost first): ${[...r.stack].reverse().join(' < ')}`,
+      );
     }
   }
 }
@@ -230,6 +274,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
     if (s && !/coherent_pool=/.test(profile.cmdline) && s.atomic_pool_size !== expectedPoolSize(m)) {
       setV(st, 'pool-floor', `atomic_pool_size ${s.atomic_pool_size} != 128 KiB per GiB of RAM clamped to [128 KiB, 4 MiB] = ${expectedPoolSize(m)}`);
     }
+    bootPoolChecks(st);
     poolChecks(st, false);
     return st;
   },
@@ -264,7 +309,6 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
   apply(st, op, explain) {
     const m = st.m;
     st.endCheck = false;
-    const G = gfpFlags(m.profile.kernel);
     switch (op.k) {
       case 'add_device': {
         const spec = deviceSpec(m, op, m.devices.length);
@@ -278,7 +322,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
       case 'alloc': {
         const dev = m.devices[op.dev % m.devices.length];
         const h = { dma_handle: 0n };
-        const cpu = dma_alloc_coherent(m, dev, BigInt(op.size), h, G[op.gfp]);
+        const cpu = allocIn(st, dev, op.size, op.gfp, h);
         if (cpu === null) return explain ? `dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = NULL` : undefined;
         const t = walkPageTable(m.init_mm, cpu);
         const b: Buf = { id: st.nextId++, dev, cpu, dma: h.dma_handle, phys: t ? t.pa : -1n, size: op.size, shadow: new Uint8Array(op.size) };
@@ -356,7 +400,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
     kindOf: (op) => op.k,
   },
   invariants: [
-    { name: 'pool-floor', description: 'atomic pools never below atomic_pool_size; after the refill work, avail back above it unless memory ran out', check: (st) => st.v['pool-floor'] ?? null },
+    { name: 'pool-floor', description: 'every pool the initcall set out to create exists; atomic pools never below atomic_pool_size; after the refill work, avail back above it unless memory ran out', check: (st) => st.v['pool-floor'] ?? null },
     { name: 'coherent-ok-mask', description: 'handles within min_not_zero(coherent mask, bus limit) and translating back to the buffer; pool chunks inside their zone', check: (st) => st.v['coherent-ok-mask'] ?? null },
     { name: 'order-alignment', description: 'pool, per-device, CMA and buddy coherent allocations aligned as each allocator promises', check: (st) => st.v['order-alignment'] ?? null },
     { name: 'no-overlap', description: 'live coherent buffers never overlap each other or the swiotlb pool', check: (st) => st.v['no-overlap'] ?? null },
@@ -379,6 +423,11 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
         }
         return null;
       },
+    },
+    {
+      name: 'atomic-context',
+      description: 'a dma_alloc_coherent with GFP_ATOMIC/GFP_NOWAIT runs with preempt_count raised and reaches nothing that may sleep (CONFIG_DEBUG_ATOMIC_SLEEP stays quiet)',
+      check: (st) => st.v['atomic-context'] ?? null,
     },
     { name: 'zeroed-and-coherent', description: 'fresh coherent buffers read zero from CPU and device; afterwards each side sees the other\'s writes with no sync', check: (st) => st.v['zeroed-and-coherent'] ?? null },
   ],

@@ -241,6 +241,23 @@ export const CORRECT_PROFILES: readonly Profile[] = [
     kconfig: { ...K510_FIXED, CONFIG_ZONE_DMA: true },
     platform: SG2042_510_FIXED,
   }),
+  machine({
+    name: 'kdump-like-6.6',
+    kernel: '6.6',
+    description:
+      'synthetic (riscv has no ZONE_DMA): a 6.6 with CONFIG_ZONE_DMA (zone_dma_bits 24) whose ZONE_DMA has no managed pages, as in an x86_64 kdump kernel: the RAM it sees is the low 1 MiB (memblock-reserved in full), a crashkernel region in DMA32 and a little above 4 GiB',
+    memory: [
+      { base: 0n, size: MiB },
+      { base: 0x3000_0000n, size: 64n * MiB },
+      { base: 4n * GiB, size: 32n * MiB },
+    ],
+    reserved: [
+      { base: 0n, size: MiB },
+      { base: 0x3000_0000n, size: 2n * MiB },
+    ],
+    kconfig: { ...K66_THEAD, CONFIG_ZONE_DMA: true },
+    platform: SG2042_66,
+  }),
 ];
 
 /** TH1520-like: 4x C910 in one cluster, 8 GiB from 0 (the Lichee Pi 4A class), XTheadMae + XTheadCmo. */

@@ -18,6 +18,7 @@ import type { Machine } from '../system.ts';
 import type { KernelVersion, MemoryRange } from '../config/profile.ts';
 import { EBUSY, EINVAL, ENOMEM, ENOSPC, KernelBug, ModelError, PAGE_SHIFT, PAGE_SIZE_N, PFN_PHYS, PHYS_PFN, hex } from '../types.ts';
 import { kenter, kexit, knote } from '../trace.ts';
+import { mutex_lock } from '../kernel/locking/mutex.ts';
 import { bitmapAlloc, bitmap_clear, bitmap_find_next_zero_area_off, bitmap_set } from '../lib/bitmap.ts';
 import { zoneOfPfn } from './page_alloc.ts';
 
@@ -441,7 +442,8 @@ function checkCount(fn: string, n: number): void {
 /**
  * mm/cma.c cma_alloc (5.10 size_t count + mutex; 6.6 unsigned long count +
  * spinlock, cma_mutex around alloc_contig_range and vm event counters: same
- * results). Returns the first PFN, or null. The bitmap search keeps
+ * results). The mutexes make it a sleeping function in both. Returns the
+ * first PFN, or null. The bitmap search keeps
  * base_pfn + (bitmap_no << order_per_bit) a multiple of 2^align.
  */
 export function cma_alloc(m: Machine, c: cma | null, count: number, align: number, no_warn: boolean): number | null {
@@ -463,10 +465,12 @@ export function cma_alloc(m: Machine, c: cma | null, count: number, align: numbe
     if (bitmap_count <= bitmap_maxno) {
       let start = 0;
       for (;;) {
+        if (m.profile.kernel === '5.10') mutex_lock(m.current); // cma->lock is a mutex in 5.10, a spinlock in 6.6
         const bitmap_no = bitmap_find_next_zero_area_off(c.bitmap, bitmap_maxno, start, bitmap_count, mask, offset, m.faults);
         if (bitmap_no >= bitmap_maxno) break;
         bitmap_set(c.bitmap, bitmap_no, bitmap_count);
         const pfn = c.base_pfn + bitmap_no * 2 ** c.order_per_bit;
+        mutex_lock(m.current); // cma_mutex serialises alloc_contig_range (5.10, 6.6)
         ret = alloc_contig_range(m, pfn, pfn + count);
         if (ret === 0) {
           page = pfn;

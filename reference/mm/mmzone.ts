@@ -7,6 +7,7 @@
 import type { KernelVersion } from '../config/profile.ts';
 import { ModelError } from '../types.ts';
 import { kenter, kexit } from '../trace.ts';
+import type { task_struct } from '../include/linux/sched.ts';
 
 /** include/linux/mmzone.h enum zone_type (64-bit: no ZONE_HIGHMEM, no ZONE_DEVICE). */
 export enum ZoneType {
@@ -153,6 +154,8 @@ export interface PglistData {
   readonly allocatedExtra: Map<number, number[]>;
   /** Model: pages in allocated blocks, extra holders included. */
   allocatedPages: number;
+  /** Model: `current`, the task allocating (its atomic state is what might_sleep checks); absent = no check. */
+  current?: task_struct;
 }
 
 /** include/linux/mmzone.h zone_end_pfn (5.10, 6.6). */

@@ -25,7 +25,8 @@
 import type { KernelVersion, MemoryRange } from '../config/profile.ts';
 import { KernelBug, ModelError, PAGE_SHIFT, PFN_PHYS, PHYS_PFN, hex } from '../types.ts';
 import { kenter, kexit, knote } from '../trace.ts';
-import { gfpFlags, gfp_zone } from '../include/linux/gfp.ts';
+import { gfpFlags, gfp_zone, gfpflags_allow_blocking } from '../include/linux/gfp.ts';
+import { might_sleep_if } from '../include/linux/kernel.ts';
 import {
   MAX_NR_ZONES,
   MAX_PAGE_ORDER_LARGEST,
@@ -730,7 +731,11 @@ export function __alloc_pages_slowpath(mm: PglistData, gfp: number, order: numbe
   }
 }
 
-/** mm/page_alloc.c prepare_alloc_pages (5.10, 6.6): highest_zoneidx = gfp_zone(gfp), zonelist of the preferred node. */
+/**
+ * mm/page_alloc.c prepare_alloc_pages (5.10, 6.6): highest_zoneidx = gfp_zone(gfp),
+ * zonelist of the preferred node. A caller that may reclaim may sleep: 5.10
+ * might_sleep_if(gfp & __GFP_DIRECT_RECLAIM), 6.6 might_alloc(gfp), the same test.
+ */
 export function prepare_alloc_pages(
   mm: PglistData,
   gfp: number,
@@ -740,6 +745,7 @@ export function prepare_alloc_pages(
 ): AllocContext {
   kenter('prepare_alloc_pages');
   try {
+    might_sleep_if(mm.current, gfpflags_allow_blocking(gfp));
     return { highest_zoneidx: gfp_zone(gfp, mm.zoneConfig, mm.faults), preferred_nid, nodemask };
   } finally {
     kexit();

@@ -37,6 +37,7 @@ import {
   walkPageTable,
 } from '../arch/riscv/pgtable.ts';
 import { kenter, kexit, knote } from '../trace.ts';
+import { might_sleep } from '../include/linux/kernel.ts';
 import { EBUSY, EINVAL, ENOMEM, KernelBug, ModelError, PAGE_SHIFT, PAGE_SIZE_N, hex, u64 } from '../types.ts';
 
 // include/linux/vmalloc.h flag values (5.10 and 6.6 agree on these).
@@ -145,6 +146,7 @@ function findLowestFit(st: VmallocState, size: bigint, align: bigint, vstart: bi
  * mm/vmalloc.c alloc_vmap_area (5.10, 6.6): lowest free range of `size` bytes
  * (guard already included) aligned to `align` in [vstart, vend). On failure the
  * lazily freed areas are purged once and the search retried; then -EBUSY.
+ * It may sleep (the vmap_area comes from a GFP_KERNEL slab, the purge waits).
  */
 export function alloc_vmap_area(mm: MmStruct, size: bigint, align: bigint, vstart: bigint, vend: bigint): vmap_area | number {
   kenter('alloc_vmap_area');
@@ -152,6 +154,7 @@ export function alloc_vmap_area(mm: MmStruct, size: bigint, align: bigint, vstar
     if (size === 0n) throw new KernelBug('alloc_vmap_area: BUG_ON(!size)');
     if ((size & (PAGE_SIZE_N - 1n)) !== 0n) throw new KernelBug('alloc_vmap_area: BUG_ON(offset_in_page(size))');
     if (!isPow2(align)) throw new KernelBug('alloc_vmap_area: BUG_ON(!is_power_of_2(align))');
+    might_sleep(mm.current);
     const st = vmallocState(mm);
     let purged = false;
     for (;;) {
@@ -389,11 +392,13 @@ export function remove_vm_area(mm: MmStruct, addr: bigint): vm_struct | null {
 /**
  * mm/vmalloc.c vunmap (5.10: __vunmap(addr, 0), which WARNs on an unaligned or
  * unknown address; 6.6: remove_vm_area, WARN "Trying to vunmap() nonexistent vm
- * area"). Both remove the whole area that contains addr.
+ * area"). Both remove the whole area that contains addr, and both may sleep
+ * (BUG_ON(in_interrupt()) is not modelled: the model has no interrupt context).
  */
 export function vunmap(mm: MmStruct, addr: bigint): void {
   kenter('vunmap');
   try {
+    might_sleep(mm.current);
     if (addr === 0n) return;
     if (mm.kernel === '5.10') {
       kenter('__vunmap');
@@ -703,13 +708,14 @@ export function vmap_pages_range(mm: MmStruct, addr: bigint, end: bigint, prot: 
 /**
  * mm/vmalloc.c vmap (5.10, 6.6): map `count` pages (PFNs) contiguously in the
  * vmalloc area. null for count 0, count > totalram_pages, no VA, or a mapping
- * error (the partly built area is vunmapped). 6.6 first rejects
+ * error (the partly built area is vunmapped). Both may sleep. 6.6 first rejects
  * VM_FLUSH_RESET_PERMS and strips VM_NO_GUARD, each with a WARN.
  * 5.10: map_kernel_range; 6.6: vmap_pages_range(..., PAGE_SHIFT).
  */
 export function vmap(mm: MmStruct, pages: Pages, count: number, flags: number, prot: pgprot_t, caller = 'vmap'): bigint | null {
   kenter('vmap');
   try {
+    might_sleep(mm.current);
     if (!Number.isInteger(count) || count < 0) throw new ModelError(`vmap: count ${count}`);
     if (pages.length < count) throw new ModelError(`vmap: ${pages.length} pages for count ${count}`);
     let fl = flags;

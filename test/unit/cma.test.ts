@@ -25,9 +25,9 @@ import { EBUSY, EINVAL, ENOMEM, ENOSPC, KernelBug, ModelError } from '../../refe
 const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 
-/** cma_alloc reads only m.faults from the machine: a stand-in for pure arithmetic tests. */
+/** cma_alloc reads m.faults, m.profile.kernel (which locks) and m.current (none: no might_sleep check): a stand-in for arithmetic tests. */
 function fakeMachine(faults: string[] = []): Machine {
-  return { faults: new Set(faults) } as unknown as Machine;
+  return { faults: new Set(faults), profile: { kernel: '6.6' } } as unknown as Machine;
 }
 
 /** An activated area (bitmap allocated) built directly, for arithmetic tests. */

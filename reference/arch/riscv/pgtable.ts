@@ -11,6 +11,7 @@
 
 import type { KernelVersion, MemoryRange } from '../../config/profile.ts';
 import type { VmallocState } from '../../mm/vmalloc.ts';
+import type { task_struct } from '../../include/linux/sched.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
 import { ENOMEM, ModelError, PAGE_SHIFT, PAGE_SIZE_N, PFN_PHYS, PHYS_PFN, hex, u64 } from '../../types.ts';
 
@@ -551,6 +552,8 @@ export interface MmStruct {
   pgtable_alloc_limit: number | null;
   /** mm/vmalloc.c state, created by vmalloc.ts on first use. */
   vmalloc?: VmallocState;
+  /** Model: `current`, the task mapping (its atomic state is what might_sleep checks); absent = no check. */
+  current?: task_struct;
 }
 
 export interface InitMmOptions {

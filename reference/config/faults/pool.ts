@@ -28,6 +28,7 @@ export const POOL_FAULTS = {
     historic: 'A6',
     commit: 'a674e48c5443d12a8a43c3ac42367aa39505d506',
     title: 'dma/pool: create dma atomic pool only if dma zone has managed pages',
+    target: { base: 'kdump-like-6.6', breaks: ['pool-floor'] },
   },
   'pool-guess-inverted': {
     fn: 'dma_direct_use_pool',
@@ -36,5 +37,6 @@ export const POOL_FAULTS = {
     historic: 'A8',
     commit: '28e4576d556bca543b0996e9edd4b767397e24c6',
     title: 'dma-direct: add a dma_direct_use_pool helper',
+    target: { base: 'c920-sg2042-6.6', breaks: ['atomic-context'] },
   },
 } as const satisfies Record<string, FaultInfo>;
