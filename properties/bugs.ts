@@ -93,7 +93,7 @@ export function bugTargets(): BugTarget[] {
     for (const inv of violated(p)) out.push({ bug: f, kind: 'fault', profile: p, invariant: inv, ref: refOf(f) });
   }
   for (const p of BROKEN_PROFILES) {
-    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REF });
+    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: p.bugRef ?? BROKEN_PROFILE_REF });
   }
   return out;
 }

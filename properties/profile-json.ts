@@ -60,7 +60,7 @@ const SYNC_POLICIES = ['6.0-6.5', '6.6'] as const;
 // Field lists per object: the decoder rejects keys not listed, and the checks below fail
 // to compile when Profile gains or loses a field, so a new field cannot be dropped silently.
 const PROFILE_REQUIRED = ['name', 'description', 'kernel', 'kconfig', 'memory', 'reserved', 'cmdline', 'zoneDmaBits', 'platform', 'devices', 'faults', 'expect', 'expectDefault'] as const;
-const PROFILE_OPTIONAL = ['reservedMemory', 'riscvDmaSyncPolicy'] as const;
+const PROFILE_OPTIONAL = ['reservedMemory', 'riscvDmaSyncPolicy', 'bugRef'] as const;
 const PLATFORM_KEYS = ['geometry', 'maee', 'pbmte', 'cbomBlockSize', 'menvcfgCbie', 'cmoFlavour', 'vendorCmo', 'memTypes', 'swiotlbSlots'] as const;
 const DEVICE_REQUIRED = ['name', 'coherent', 'dmaMaskBits', 'coherentMaskBits'] as const;
 const DEVICE_OPTIONAL = ['dmaRanges', 'memoryRegion'] as const;
@@ -229,6 +229,15 @@ export function decodeProfile(v: unknown, path = 'profile'): Profile {
   if (o.riscvDmaSyncPolicy !== undefined) p.riscvDmaSyncPolicy = oneOf(o.riscvDmaSyncPolicy, `${path}.riscvDmaSyncPolicy`, SYNC_POLICIES);
   if (o.reservedMemory !== undefined) {
     p.reservedMemory = array(o.reservedMemory, `${path}.reservedMemory`).map((r, i) => reservedMemory(r, `${path}.reservedMemory[${i}]`));
+  }
+  if (o.bugRef !== undefined) {
+    const b = object(o.bugRef, `${path}.bugRef`, [], ['historic', 'analogue', 'commit', 'title']);
+    const ref: NonNullable<Profile['bugRef']> = {};
+    if (b.historic !== undefined) ref.historic = str(b.historic, `${path}.bugRef.historic`);
+    if (b.analogue !== undefined) ref.analogue = bool(b.analogue, `${path}.bugRef.analogue`);
+    if (b.commit !== undefined) ref.commit = str(b.commit, `${path}.bugRef.commit`);
+    if (b.title !== undefined) ref.title = str(b.title, `${path}.bugRef.title`);
+    p.bugRef = ref;
   }
   return p;
 }

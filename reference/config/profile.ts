@@ -96,6 +96,8 @@ export interface Profile {
   expect: Readonly<Record<string, Expectation>>;
   /** Verdict of invariants not in `expect`: 'holds' for a correct machine, 'n/a' for a fault profile that targets a few. */
   expectDefault: Expectation;
+  /** A broken profile: the kernel bug or configuration defect it ships with (historic-bugs.md id, fix commit, title). */
+  bugRef?: { historic?: string; analogue?: boolean; commit?: string; title?: string };
 }
 
 export function expectationOf(p: Profile, invariant: string): Expectation {

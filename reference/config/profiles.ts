@@ -104,6 +104,7 @@ interface MachineSpec {
   platform: PlatformSpec;
   devices?: DeviceSpec[];
   expect?: Record<string, Expectation>;
+  bugRef?: Profile['bugRef'];
 }
 
 function machine(m: MachineSpec): Profile {
@@ -123,10 +124,24 @@ function machine(m: MachineSpec): Profile {
     faults: [],
     expect: m.expect ?? {},
     expectDefault: 'holds',
+    ...(m.bugRef ? { bugRef: m.bugRef } : {}),
   };
 }
 
 const SG2042 = { memory: SG2042_MEMORY, reserved: SG2042_RESERVED };
+
+/** kdump-like memory: the low 1 MiB (all of ZONE_DMA, memblock-reserved), a crashkernel region in DMA32, a little above 4 GiB. */
+const KDUMP_LIKE = {
+  memory: [
+    { base: 0n, size: MiB },
+    { base: 0x3000_0000n, size: 64n * MiB },
+    { base: 4n * GiB, size: 32n * MiB },
+  ],
+  reserved: [
+    { base: 0n, size: MiB },
+    { base: 0x3000_0000n, size: 2n * MiB },
+  ],
+};
 
 export const CORRECT_PROFILES: readonly Profile[] = [
   machine({
@@ -246,15 +261,7 @@ export const CORRECT_PROFILES: readonly Profile[] = [
     kernel: '6.6',
     description:
       'synthetic (riscv has no ZONE_DMA): a 6.6 with CONFIG_ZONE_DMA (zone_dma_bits 24) whose ZONE_DMA has no managed pages, as in an x86_64 kdump kernel: the RAM it sees is the low 1 MiB (memblock-reserved in full), a crashkernel region in DMA32 and a little above 4 GiB',
-    memory: [
-      { base: 0n, size: MiB },
-      { base: 0x3000_0000n, size: 64n * MiB },
-      { base: 4n * GiB, size: 32n * MiB },
-    ],
-    reserved: [
-      { base: 0n, size: MiB },
-      { base: 0x3000_0000n, size: 2n * MiB },
-    ],
+    ...KDUMP_LIKE,
     kconfig: { ...K66_THEAD, CONFIG_ZONE_DMA: true },
     platform: SG2042_66,
   }),
@@ -266,6 +273,17 @@ const TH1520_MEMORY: MemoryRange[] = [{ base: 0n, size: 8n * GiB }];
 /** Machines that are broken as shipped: the invariants they break are declared. */
 export const BROKEN_PROFILES: readonly Profile[] = [
   machine({
+    name: 'kdump-like-5.10',
+    kernel: '5.10',
+    description:
+      'kdump-like-6.6 on 5.10: dma_atomic_pool_init creates the ZONE_DMA pool on CONFIG_ZONE_DMA alone, although the zone has no managed pages, so the pool fails at boot (fixed in 5.17 by a674e48c5443 "dma/pool: create dma atomic pool only if dma zone has managed pages")',
+    ...KDUMP_LIKE,
+    kconfig: { ...K510_FIXED, CONFIG_ZONE_DMA: true },
+    platform: SG2042_510_FIXED,
+    expect: { 'pool-floor': 'violated' },
+    bugRef: { historic: 'A6', commit: 'a674e48c5443d12a8a43c3ac42367aa39505d506', title: 'dma/pool: create dma atomic pool only if dma zone has managed pages' },
+  }),
+  machine({
     name: 'c910-th1520-6.6-rc1',
     kernel: '6.6',
     description:
@@ -275,6 +293,7 @@ export const BROKEN_PROFILES: readonly Profile[] = [
     kconfig: K66_THEAD,
     platform: { ...SG2042_66, cmoFlavour: 'thead-va-cval1' },
     expect: { 'no-stale-read': 'violated' },
+    bugRef: { historic: 'F2', commit: '8eb8fe67e2c84324398f5983c41b4f831d0705b3', title: 'riscv: errata: fix T-Head dcache.cva encoding' },
   }),
   {
     ...machine({
@@ -288,6 +307,7 @@ export const BROKEN_PROFILES: readonly Profile[] = [
     }),
     expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated', 'zeroed-and-coherent': 'violated' },
     expectDefault: 'n/a',
+    bugRef: { title: 'seed notes: vendor 5.10 static XTheadMae bits "not compatible with C920R2S0" (standard Svpbmt hart)' },
   },
   machine({
     name: 'c920-sg2042-5.10-vendor',
@@ -298,6 +318,7 @@ export const BROKEN_PROFILES: readonly Profile[] = [
     kconfig: K510_VENDOR,
     platform: SG2042_510_VENDOR,
     expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated', 'zeroed-and-coherent': 'violated' },
+    bugRef: { title: 'seed notes: vendor 5.10 BSP as shipped, ARCH_HAS_SYNC_DMA_FOR_{DEVICE,CPU} and ARCH_HAS_DMA_PREP_COHERENT unset' },
   }),
 ];
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Mutation testing of reference/ in chunks (one StrykerJS run each, results
+# kept per chunk in reports/mutation/chunks/), so a long run can be resumed
+# chunk by chunk and read before it ends:
+#   bash bench/mutation-chunks.sh [chunk ...]      (default: all chunks)
+#   node bench/mutation-check.mjs reports/mutation/chunks/*.json
+set -u
+cd "$(dirname "$0")/.."
+declare -A CHUNKS=(
+  [dma-core]='reference/kernel/dma/direct.ts,reference/kernel/dma/direct.h.ts,reference/kernel/dma/mapping.ts,reference/kernel/dma/pool.ts,reference/kernel/dma/remap.ts,reference/arch/riscv/dma-noncoherent.ts,reference/include/linux/dma-mapping.ts,reference/include/linux/dma-direct.ts'
+  [lib-cmo]='reference/lib/bitmap.ts,reference/lib/genalloc.ts,reference/arch/riscv/cmo.ts'
+  [swiotlb-coherent]='reference/kernel/dma/swiotlb.ts,reference/kernel/dma/swiotlb-map.ts,reference/kernel/dma/coherent.ts,reference/kernel/dma/contiguous.ts,reference/mm/cma.ts'
+  [mm]='reference/mm/page_alloc.ts,reference/mm/memblock.ts,reference/mm/mmzone.ts,reference/mm/memory.ts,reference/mm/slab.ts,reference/include/linux/gfp.ts'
+  [pgtable-cache]='reference/arch/riscv/pgtable.ts,reference/mm/vmalloc.ts,reference/hw/c920-cache.ts,reference/hw/cpu.ts,reference/hw/device.ts'
+  [debug-of]='reference/kernel/dma/debug.ts,reference/drivers/**/*.ts,reference/system.ts,reference/boot-image.ts,reference/types.ts'
+  [config]='reference/config/kconfig.ts,reference/config/fdt.ts,reference/config/dtb.ts,reference/config/user-profile.ts,reference/config/profile.ts'
+)
+ORDER=(dma-core lib-cmo swiotlb-coherent mm pgtable-cache debug-of config)
+[ $# -gt 0 ] && ORDER=("$@")
+mkdir -p reports/mutation/chunks
+for c in "${ORDER[@]}"; do
+  [ -n "${CHUNKS[$c]:-}" ] || { echo "unknown chunk $c" >&2; exit 2; }
+  echo "== chunk $c ($(date -u +%H:%M:%S))"
+  MUTATE="${CHUNKS[$c]}" npx stryker run --incrementalFile "reports/mutation/chunks/$c.incremental.json" || exit 1
+  cp reports/mutation/mutation.json "reports/mutation/chunks/$c.json"
+  node bench/mutation-check.mjs "reports/mutation/chunks/$c.json" | tail -3
+done
