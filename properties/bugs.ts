@@ -58,6 +58,11 @@ export interface BugOptions {
 
 const BROKEN_PROFILE_REF: HistoricRef = { title: 'vendor 5.10 BSP as shipped (seed notes): arch DMA options unset' };
 
+/** Broken profiles that stand for a catalogued kernel bug rather than the vendor BSP. */
+const BROKEN_PROFILE_REFS: Readonly<Record<string, HistoricRef>> = {
+  'c920-sg2042-5.10-gpu-32g': { historic: 'D2', commit: '36845663843fc59c5d794e3dc0641472e3e572da', title: 'lib/genalloc: fix the overflow when size is too big' },
+};
+
 function refOf(f: FaultName): HistoricRef {
   const info: FaultInfo = FAULTS[f];
   const out: HistoricRef = {};
@@ -83,7 +88,7 @@ export function bugTargets(): BugTarget[] {
     for (const inv of violated(p)) out.push({ bug: f, kind: 'fault', profile: p, invariant: inv, ref: refOf(f) });
   }
   for (const p of BROKEN_PROFILES) {
-    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REF });
+    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REFS[p.name] ?? BROKEN_PROFILE_REF });
   }
   return out;
 }
@@ -192,10 +197,6 @@ const NO_TARGET_REASON: Partial<Record<FaultName, string>> = {
     'needs a 6.6 profile with CONFIG_ZONE_DMA and an empty ZONE_DMA (riscv has no ZONE_DMA; three-zone-5.10 is 5.10, which creates the pool anyway); and a missing pool is a failed init, which no invariant checks yet',
   'pool-guess-inverted':
     'misrouting (blocking allocations drain the atomic pool, atomic ones take the remap path that may sleep) returns correct buffers, so every alloc invariant holds (probed on c920-sg2042-6.6 and board-1g-6.6, 1000 sequences); needs a routing invariant (A8 "Failed to get suitable pool", sleeping in atomic context)',
-  'cma-aligned-offset-wrong':
-    'the wrong offset differs from the right one only when the request is aligned more than twice the CMA base alignment; every CMA area is aligned to at least CMA_MIN_ALIGNMENT (2-4 MiB; the built-in ones sit at 8 GiB, 0xb800_0000 and 0xfe00_0000) while CONFIG_CMA_ALIGNMENT 8 caps requests at 1 MiB, so both offsets are 0. Needs CMA_ALIGNMENT >= 12 and the D4b layout (base 4 MiB, 16 MiB request)',
-  'cma-alignment-uncapped':
-    'asking for more alignment than the kernel does never breaks order-alignment; on the aligned built-in CMA areas it only makes large requests fail sooner, and no invariant checks a spurious allocation failure',
   'dma-ranges-limit-ignored':
     'bus_dma_limit only matters for a buffer that starts inside the dma-ranges window and runs past its end; the alloc harness\'s generated window ends on a 1 GiB boundary and every allocator it drives hands out naturally aligned blocks, so none can straddle it (addresses outside the window already fail the translation check). Needs a window ending off a block boundary',
 };
