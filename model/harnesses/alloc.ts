@@ -20,8 +20,7 @@ import { gfpFlags } from '../../reference/include/linux/gfp.ts';
 import { dma_alloc_coherent, dma_free_coherent } from '../../reference/include/linux/dma-mapping.ts';
 import { dma_to_phys } from '../../reference/include/linux/dma-direct.ts';
 import { dma_alloc_contiguous, dma_free_contiguous } from '../../reference/kernel/dma/contiguous.ts';
-import type { cma, CmaRequest } from '../../reference/mm/cma.ts';
-import { CmaAreaOracle } from '../oracle/cma-oracle.ts';
+import { checkCmaRequests, checkContig, cmaAlignmentOf, cmaTwinsOf, contigRange, type CmaTwin, type Contig } from './alloc-cma.ts';
 import { walkPageTable } from '../../reference/arch/riscv/pgtable.ts';
 import { cpuLoad, cpuStore } from '../../reference/hw/cpu.ts';
 import { deviceRead, deviceWrite } from '../../reference/hw/device.ts';
@@ -59,20 +58,6 @@ interface Buf {
   phys: bigint;
   size: number;
   shadow: Uint8Array;
-}
-
-/** Pages dma_alloc_contiguous handed out (no mapping, no contents). */
-interface Contig {
-  id: number;
-  dev: device;
-  pfn: number;
-  size: bigint;
-}
-
-/** A CMA area and the oracle that watches its requests. */
-interface CmaTwin {
-  area: cma;
-  oracle: CmaAreaOracle;
 }
 
 export interface AllocState {
@@ -187,76 +172,6 @@ function checkNew(st: AllocState, b: Buf): void {
   }
 }
 
-/** CONFIG_CMA_ALIGNMENT as the .config sets it (kernel/dma/Kconfig default 8): the most alignment CMA promises. */
-function cmaAlignmentOf(p: Profile): number {
-  return Number(p.kconfig.CONFIG_CMA_ALIGNMENT ?? 8);
-}
-
-function contigRange(c: Contig): [bigint, bigint] {
-  const start = BigInt(c.pfn) << BigInt(PAGE_SHIFT);
-  return [start, start + c.size];
-}
-
-/** A fresh dma_alloc_contiguous result: CMA pages aligned to min(get_order(size), CONFIG_CMA_ALIGNMENT), overlapping nothing live. */
-function checkContig(st: AllocState, c: Contig): void {
-  const m = st.m;
-  const area = m.cma.areas.find((a) => c.pfn >= a.base_pfn && c.pfn < a.base_pfn + a.count);
-  const order = Math.min(get_order(c.size), cmaAlignmentOf(m.profile));
-  if (area === undefined) setV(st, 'no-overlap', `dma_alloc_contiguous gave pfn ${hex(c.pfn)}, in no CMA area`);
-  else if (c.pfn % 2 ** order !== 0) setV(st, 'order-alignment', `CMA area ${area.name}: dma_alloc_contiguous(${c.size}) gave pfn ${hex(c.pfn)}, not aligned to 2^${order} pages (min(get_order, CONFIG_CMA_ALIGNMENT))`);
-  const [start, end] = contigRange(c);
-  for (const o of st.contigs) {
-    if (o === c) continue;
-    const [os, oe] = contigRange(o);
-    if (start < oe && os < end) setV(st, 'no-overlap', `contiguous allocations #${c.id} [${hex(start)}, ${hex(end)}) and #${o.id} [${hex(os)}, ${hex(oe)}) overlap`);
-  }
-  for (const b of st.bufs) {
-    const be = b.phys + BigInt(Math.ceil(b.size / PAGE_SIZE) * PAGE_SIZE);
-    if (start < be && b.phys < end) setV(st, 'no-overlap', `contiguous allocation #${c.id} [${hex(start)}, ${hex(end)}) overlaps coherent buffer #${b.id} at ${hex(b.phys)}`);
-  }
-}
-
-function describeRequest(area: cma, r: CmaRequest): string {
-  switch (r.fn) {
-    case 'cma_alloc_aligned':
-      return `cma_alloc_aligned(${area.name}, size ${r.size})`;
-    case 'dma_alloc_from_contiguous':
-      return `dma_alloc_from_contiguous(${area.name}, count ${r.count}, align ${r.align})`;
-    case 'cma_release':
-      return `cma_release(${area.name}, pfn ${hex(r.pfn)}, count ${r.count})`;
-  }
-}
-
-function pfnText(p: number | null): string {
-  return p === null ? 'NULL' : `pfn ${hex(p)}`;
-}
-
-/**
- * Every request an operation made of a CMA area, replayed on the area's oracle
- * in order. Where the reference went another way the oracle follows it, so one
- * wrong answer is reported once and later answers are still compared.
- */
-function checkCmaRequests(st: AllocState): void {
-  for (const { area, oracle } of st.cmaTwins) {
-    const reqs = area.requests;
-    if (reqs === undefined || reqs.length === 0) continue;
-    for (const r of reqs.splice(0)) {
-      if (r.fn === 'cma_release') {
-        const want = oracle.release(r.pfn, r.count);
-        if (want !== r.released) setV(st, 'refinement', `${describeRequest(area, r)} = ${r.released}, oracle: ${want}`);
-        continue;
-      }
-      const count = r.fn === 'cma_alloc_aligned' ? Number(r.size >> BigInt(PAGE_SHIFT)) : r.count;
-      const want = r.fn === 'cma_alloc_aligned' ? oracle.allocAligned(r.size) : oracle.allocFromContiguous(r.count, r.align);
-      if (want === r.pfn) continue;
-      const freeBefore = oracle.freePages + (want === null ? 0 : Math.ceil(count / 2 ** area.order_per_bit) * 2 ** area.order_per_bit);
-      setV(st, 'refinement', `${describeRequest(area, r)} = ${pfnText(r.pfn)}, oracle: ${pfnText(want)} (lowest free run aligned to min(order, CONFIG_CMA_ALIGNMENT ${oracle.cap}); ${freeBefore} of ${oracle.pages} pages were free)`);
-      if (want !== null) oracle.drop(want, count);
-      if (r.pfn !== null) oracle.take(r.pfn, count);
-    }
-  }
-}
-
 function overlaps(st: AllocState, b: Buf): void {
   const bytes = BigInt(Math.ceil(b.size / PAGE_SIZE) * PAGE_SIZE);
   const end = b.phys + bytes;
@@ -313,12 +228,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
     const m = buildMachine(profile);
     const windowEnd = new Map<device, bigint>();
     profile.devices.forEach((spec, i) => windowEnd.set(m.devices[i], rangesEnd(spec)));
-    const cap = cmaAlignmentOf(profile);
-    const cmaTwins = m.cma.areas.map((area) => {
-      // What boot took (the atomic pools' CMA chunks) is the oracle's starting point; from here on it watches every request.
-      area.requests = [];
-      return { area, oracle: new CmaAreaOracle(area.base_pfn, area.count, area.order_per_bit, cap, area.allocated) };
-    });
+    const cmaTwins = cmaTwinsOf(m);
     const st: AllocState = {
       m,
       windowEnd,

@@ -195,7 +195,7 @@ export const genpoolHarness: Harness<GenPoolState, GenPoolOp> = {
     let devVirt = DEV_VIRT_BASE;
     for (const d of profile.devices) {
       if (d.deviceMemory === undefined || d.deviceMemory <= 0n) continue;
-      // The driver of 36845663843f: gen_pool_create(PAGE_SHIFT, ..) and one gen_pool_add for all of the memory.
+      // As in 36845663843f's example: gen_pool_create(PAGE_SHIFT, ..), then one gen_pool_add for all of the memory.
       newPool(st, 12, 'first_fit');
       const pi = st.pools.length - 1;
       const phys = DEV_PHYS_BASE + (devVirt - DEV_VIRT_BASE);

@@ -49,7 +49,7 @@ export class RunOracle implements BitSpace {
 
   allClear(start: number, len: number): boolean {
     if (start < 0 || start + len > this.size) return false;
-    return this.runs.every((r) => r.end <= start || r.start >= start + len);
+    return len <= 0 || this.runs.every((r) => r.end <= start || r.start >= start + len);
   }
 
   /** Same contract as BitOracle.firstFit: the smallest aligned i >= start with [i, i + nr) clear inside the map. */
