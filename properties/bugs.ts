@@ -207,10 +207,6 @@ const NO_TARGET_REASON: Partial<Record<FaultName, string>> = {
     'only riscv_page_nocache/pgprot_writecombine read _PAGE_NOCACHE_THEAD, and no DMA path does on the modelled kernels (6.6 pgprot_dmacoherent is pgprot_noncached -> _PAGE_IO); the typo type (SH only, bufferable lost) is still non-cacheable, so neither no-stale-read nor pte-attributes can tell; latent in the kernel too. Needs a 6.7 profile and a write-combine user',
   'kmalloc-minalign-8':
     'no target declared, but reachable: coherence breaks no-stale-read on c920-sg2042-5.10-fixed (seed 42: 170 sequences, 6 ops: two 1-byte kmalloc objects share a line, BIDI sync_for_cpu flushes the neighbour\'s stale line over device data); 6.6 holds (small unaligned buffers bounce)',
-  'cma-aligned-offset-wrong':
-    'the wrong offset differs from the right one only when the request is aligned more than twice the CMA base alignment; every CMA area is aligned to at least CMA_MIN_ALIGNMENT (2-4 MiB; the built-in ones sit at 8 GiB, 0xb800_0000 and 0xfe00_0000) while CONFIG_CMA_ALIGNMENT 8 caps requests at 1 MiB, so both offsets are 0. Needs CMA_ALIGNMENT >= 12 and the D4b layout (base 4 MiB, 16 MiB request)',
-  'cma-alignment-uncapped':
-    'asking for more alignment than the kernel does never breaks order-alignment; on the aligned built-in CMA areas it only makes large requests fail sooner, and no invariant checks a spurious allocation failure',
   'dma-ranges-limit-ignored':
     'bus_dma_limit only matters for a buffer that starts inside the dma-ranges window and runs past its end; the alloc harness\'s generated window ends on a 1 GiB boundary and every allocator it drives hands out naturally aligned blocks, so none can straddle it (addresses outside the window already fail the translation check). Needs a window ending off a block boundary',
 };

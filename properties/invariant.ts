@@ -11,12 +11,13 @@ export interface Invariant<S> {
 /** The invariants every harness may be asked about, with their one-line meaning. */
 export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
   'order-alignment':
-    'gen_pool_first_fit_order_align offsets are aligned to roundup_pow_of_two(nbits) within the chunk; buddy blocks of order n are aligned to 2^n pages',
+    'gen_pool_first_fit_order_align offsets are aligned to roundup_pow_of_two(nbits) within the chunk; buddy blocks of order n are aligned to 2^n pages; CMA allocations to min(get_order(size), CONFIG_CMA_ALIGNMENT) pages',
   'no-overlap': 'live allocations never overlap: gen_pool allocations within a pool, buddy blocks across the machine',
   conservation:
     'gen_pool_avail + allocated == gen_pool_size; free + allocated pages == managed pages; freeing everything restores the start state',
   zone: 'every page allocation lands in the zone its GFP flags ask for or an allowed lower fallback',
-  refinement: 'bitmap and gen_pool results agree with independent linear-scan oracles on every operation',
+  refinement:
+    'bitmap and gen_pool results agree with independent linear-scan oracles on every operation; every request the DMA layer makes of a CMA area gets the CMA oracle\'s answer (the lowest free run aligned to min(order, CONFIG_CMA_ALIGNMENT))',
   'no-stale-read':
     'every read by the current owner (CPU after sync_for_cpu/unmap, device after map/sync_for_device, both for coherent memory) returns what the owner last wrote',
   'pte-attributes':

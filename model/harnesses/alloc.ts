@@ -2,18 +2,25 @@
 // from devices with arbitrary masks, dma-ranges and coherence, in blocking and
 // atomic context, through atomic pools, CMA, per-device memory and the buddy
 // allocator; the pool refill work runs when the sequence says so. Every buffer
-// is then used by CPU and device with no sync at all.
+// is then used by CPU and device with no sync at all. On CMA machines the
+// harness also asks dma_alloc_contiguous for pages directly, as dma-direct and
+// dma-iommu do before they map and clear them: that is how requests of many
+// MiB reach CMA cheaply (a 16 MiB dma_alloc_coherent costs about half a
+// second in the model: memset, prep_coherent and the zero check). Every
+// request the DMA layer makes of a CMA area is checked against an oracle.
 
 import fc from 'fast-check';
 import type { Harness } from '../harness.ts';
 import { pick, span } from '../resolve.ts';
-import type { DeviceSpec, Profile } from '../../reference/config/profile.ts';
+import { kconfigEnabled, type DeviceSpec, type Profile } from '../../reference/config/profile.ts';
 import { buildMachine, type Machine } from '../../reference/system.ts';
 import type { device } from '../../reference/include/linux/device.ts';
 import { probeDeviceSpec } from '../../reference/drivers/of/platform.ts';
 import { gfpFlags, gfpToString } from '../../reference/include/linux/gfp.ts';
 import { dma_alloc_coherent, dma_free_coherent } from '../../reference/include/linux/dma-mapping.ts';
 import { dma_to_phys } from '../../reference/include/linux/dma-direct.ts';
+import { dma_alloc_contiguous, dma_free_contiguous } from '../../reference/kernel/dma/contiguous.ts';
+import { checkCmaRequests, checkContig, cmaAlignmentOf, cmaTwinsOf, contigRange, type CmaTwin, type Contig } from './alloc-cma.ts';
 import { walkPageTable } from '../../reference/arch/riscv/pgtable.ts';
 import { preempt_disable, preempt_enable } from '../../reference/include/linux/preempt.ts';
 import { cpuLoad, cpuStore } from '../../reference/hw/cpu.ts';
@@ -40,6 +47,8 @@ export type AllocOp =
   | { k: 'spec_fill'; i: number; off: number; hart: number }
   | { k: 'evict'; i: number; off: number; hart: number; level: 'L1' | 'L2' }
   | { k: 'pool_work' }
+  | { k: 'contig_alloc'; dev: number; pages: number; gfp: GfpName }
+  | { k: 'contig_free'; i: number }
   | { k: 'free_all' };
 
 interface Buf {
@@ -57,6 +66,8 @@ export interface AllocState {
   /** The end of each device's dma-ranges window, as the model wrote the device tree (0n = none). */
   windowEnd: Map<device, bigint>;
   bufs: Buf[];
+  contigs: Contig[];
+  cmaTwins: CmaTwin[];
   nextId: number;
   /** Free buddy pages at boot, and pages pools took from the buddy since. */
   bootFree: number;
@@ -149,8 +160,7 @@ function checkNew(st: AllocState, b: Buf): void {
     if (idx % al !== 0) setV(st, 'order-alignment', `${b.dev.name} per-device pool: page ${idx} for order ${get_order(b.size)}`);
   } else {
     const area = m.cma.areas.find((a) => pfn >= a.base_pfn && pfn < a.base_pfn + a.count);
-    const cap = Number(m.profile.kconfig.CONFIG_CMA_ALIGNMENT ?? 8);
-    const order = area ? Math.min(get_order(b.size), cap) : get_order(b.size);
+    const order = area ? Math.min(get_order(b.size), cmaAlignmentOf(m.profile)) : get_order(b.size);
     if (pfn % 2 ** order !== 0) setV(st, 'order-alignment', `${area ? `CMA area ${area.name}` : 'buddy'}: pfn ${hex(pfn)} for ${b.size} bytes not aligned to 2^${order} pages`);
   }
   // zeroed as seen by the CPU and by the device, with no sync
@@ -173,6 +183,10 @@ function overlaps(st: AllocState, b: Buf): void {
     if (b.phys < oe && o.phys < end) setV(st, 'no-overlap', `coherent buffers #${b.id} [${hex(b.phys)}, ${hex(end)}) and #${o.id} [${hex(o.phys)}, ${hex(oe)}) overlap`);
     // The CPU side too: two remaps (vmalloc space) or linear addresses never share a page.
     if (b.cpu < o.cpu + ob && o.cpu < b.cpu + bytes) setV(st, 'no-overlap', `CPU addresses of coherent buffers #${b.id} ${hex(b.cpu)} and #${o.id} ${hex(o.cpu)} overlap`);
+  }
+  for (const c of st.contigs) {
+    const [cs, ce] = contigRange(c);
+    if (b.phys < ce && cs < end) setV(st, 'no-overlap', `coherent buffer #${b.id} [${hex(b.phys)}, ${hex(end)}) overlaps contiguous allocation #${c.id} [${hex(cs)}, ${hex(ce)})`);
   }
   const io = st.m.io_tlb;
   if (io && io.nslabs > 0 && b.phys < io.end && io.start < end) setV(st, 'no-overlap', `coherent buffer #${b.id} overlaps the swiotlb pool`);
@@ -258,10 +272,13 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
     const m = buildMachine(profile);
     const windowEnd = new Map<device, bigint>();
     profile.devices.forEach((spec, i) => windowEnd.set(m.devices[i], rangesEnd(spec)));
+    const cmaTwins = cmaTwinsOf(m);
     const st: AllocState = {
       m,
       windowEnd,
       bufs: [],
+      contigs: [],
+      cmaTwins,
       nextId: 0,
       bootFree: nrFreePages(m.mm),
       poolPagesAtBoot: poolPages(m),
@@ -291,8 +308,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
     const off = fc.nat({ max: 70000 });
     const len = fc.integer({ min: 1, max: 128 });
     const val = fc.nat({ max: 255 });
-    void profile;
-    return fc.oneof(
+    const kinds: fc.WeightedArbitrary<AllocOp>[] = [
       { weight: 2, arbitrary: fc.record({ k: fc.constant('add_device' as const), mask: fc.constantFrom(...MASKS), coherent: fc.boolean(), ranges: fc.constantFrom<Ranges>('none', 'none', 'offset', 'window') }) },
       { weight: 8, arbitrary: fc.record({ k: fc.constant('alloc' as const), dev, size, gfp }) },
       { weight: 4, arbitrary: fc.record({ k: fc.constant('free' as const), i: idx }) },
@@ -304,100 +320,31 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
       { weight: 2, arbitrary: fc.record({ k: fc.constant('evict' as const), i: idx, off, hart, level: fc.constantFrom('L1' as const, 'L2' as const) }) },
       { weight: 3, arbitrary: fc.constant({ k: 'pool_work' as const }) },
       { weight: 1, arbitrary: fc.constant({ k: 'free_all' as const }) },
-    );
+    ];
+    if (kconfigEnabled(profile, 'CONFIG_DMA_CMA')) {
+      // Up to twice the alignment cap: around 2^cap pages is where the cap decides where a request lands.
+      const pages = fc.oneof(
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 16 }) },
+        { weight: 2, arbitrary: fc.integer({ min: 17, max: 2 ** (cmaAlignmentOf(profile) + 1) }) },
+      );
+      kinds.push(
+        { weight: 3, arbitrary: fc.record({ k: fc.constant('contig_alloc' as const), dev, pages, gfp }) },
+        { weight: 2, arbitrary: fc.record({ k: fc.constant('contig_free' as const), i: idx }) },
+      );
+    }
+    return fc.oneof(...kinds);
   },
   apply(st, op, explain) {
-    const m = st.m;
-    st.endCheck = false;
-    switch (op.k) {
-      case 'add_device': {
-        const spec = deviceSpec(m, op, m.devices.length);
-        const dev = probeDeviceSpec(m, spec);
-        m.devices.push(dev);
-        st.windowEnd.set(dev, rangesEnd(spec));
-        return explain
-          ? `probe ${dev.name}: ${op.coherent ? 'dma-coherent' : 'dma-noncoherent'}, dma_set_mask_and_coherent(DMA_BIT_MASK(${op.mask})), dma-ranges ${op.ranges} → coherent_dma_mask ${hex(dev.coherent_dma_mask)}, bus_dma_limit ${hex(dev.bus_dma_limit)}`
-          : undefined;
-      }
-      case 'alloc': {
-        const dev = m.devices[op.dev % m.devices.length];
-        const h = { dma_handle: 0n };
-        const cpu = allocIn(st, dev, op.size, op.gfp, h);
-        if (cpu === null) return explain ? `dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = NULL` : undefined;
-        const t = walkPageTable(m.init_mm, cpu);
-        const b: Buf = { id: st.nextId++, dev, cpu, dma: h.dma_handle, phys: t ? t.pa : -1n, size: op.size, shadow: new Uint8Array(op.size) };
-        st.bufs.push(b);
-        overlaps(st, b);
-        checkNew(st, b);
-        poolChecks(st, false);
-        return explain ? `buf#${b.id} = dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = ${hex(cpu)}, dma ${hex(h.dma_handle)} (phys ${hex(b.phys)})` : undefined;
-      }
-      case 'free': {
-        const b = pick(st.bufs, op.i);
-        if (!b) return explain ? '(no buffer)' : undefined;
-        dma_free_coherent(m, b.dev, BigInt(b.size), b.cpu, b.dma);
-        st.bufs.splice(st.bufs.indexOf(b), 1);
-        return explain ? `dma_free_coherent(${b.dev.name}, buf#${b.id})` : undefined;
-      }
-      case 'cpu_store':
-      case 'dev_write': {
-        const b = pick(st.bufs, op.i);
-        if (!b) return explain ? '(no buffer)' : undefined;
-        if (st.v['coherent-ok-mask']) return explain ? '(handle unreachable: not used)' : undefined;
-        const { o, n } = span(b.size, op.off, op.len);
-        const data = fill(n, op.val);
-        if (op.k === 'cpu_store') cpuStore(m, op.hart, b.cpu + BigInt(o), data);
-        else deviceWrite(m, b.dev, b.dma + BigInt(o), data);
-        b.shadow.set(data, o);
-        return explain ? `${op.k === 'cpu_store' ? `hart${op.hart}: store` : `${b.dev.name}: write`} ${n} bytes (${hex(data[0])}..) at buf#${b.id}+${o}` : undefined;
-      }
-      case 'cpu_load':
-      case 'dev_read': {
-        const b = pick(st.bufs, op.i);
-        if (!b) return explain ? '(no buffer)' : undefined;
-        if (st.v['coherent-ok-mask']) return explain ? '(handle unreachable: not used)' : undefined;
-        const { o, n } = span(b.size, op.off, op.len);
-        const got = op.k === 'cpu_load' ? cpuLoad(m, op.hart, b.cpu + BigInt(o), n) : deviceRead(m, b.dev, b.dma + BigInt(o), n);
-        for (let i = 0; i < n; i++) {
-          if (got[i] !== b.shadow[o + i]) {
-            setV(st, 'zeroed-and-coherent', `${op.k === 'cpu_load' ? `hart${op.hart}` : b.dev.name} read ${hex(got[i])} at byte ${o + i} of coherent buf#${b.id}, last written ${hex(b.shadow[o + i])} (no sync is needed on coherent memory)`);
-            break;
-          }
-        }
-        return explain ? `${op.k === 'cpu_load' ? `hart${op.hart}: load` : `${b.dev.name}: read`} ${n} bytes at buf#${b.id}+${o} = ${hex(got[0])}..` : undefined;
-      }
-      case 'spec_fill':
-      case 'evict': {
-        const b = pick(st.bufs, op.i);
-        if (!b) return explain ? '(no buffer)' : undefined;
-        const line = lineOf(b.phys + BigInt(op.off % b.size));
-        if (op.k === 'spec_fill') m.caches.speculativeFill(op.hart, line);
-        else m.caches.evictLine(op.hart, op.level, line);
-        return explain ? `hw: ${op.k === 'spec_fill' ? 'speculative fill' : `evict ${op.level}`} on hart${op.hart} of line ${hex(BigInt(line) << 6n)}` : undefined;
-      }
-      case 'pool_work': {
-        if (!m.atomicPools) return explain ? '(no atomic pools: CONFIG_DMA_COHERENT_POOL unset)' : undefined;
-        const ran = atomic_pool_work_fn(m);
-        const before = st.exhausted.length;
-        poolChecks(st, ran);
-        if (!explain) return undefined;
-        if (!ran) return '(no pool work queued)';
-        const out = st.exhausted.slice(before);
-        return out.length === 0 ? 'atomic_pool_work_fn runs' : `atomic_pool_work_fn runs; reported: ${out.join('; ')}`;
-      }
-      case 'free_all': {
-        const n = st.bufs.length;
-        for (const b of st.bufs.splice(0)) dma_free_coherent(m, b.dev, BigInt(b.size), b.cpu, b.dma);
-        st.endCheck = true;
-        return explain ? `dma_free_coherent x${n} (free everything)` : undefined;
-      }
-    }
+    const line = applyOp(st, op, explain);
+    checkCmaRequests(st);
+    return line;
   },
   finalOps: () => [{ k: 'free_all' }],
   describe: (op) => JSON.stringify(op),
   swarm: {
     kinds: ['add_device', 'alloc', 'free', 'cpu_store', 'cpu_load', 'dev_write', 'dev_read', 'spec_fill', 'evict', 'pool_work', 'free_all'],
-    kindOf: (op) => op.k,
+    // Contiguous requests switch on and off with the coherent ones, so machines without CMA draw the same sequences as before they existed.
+    kindOf: (op) => (op.k === 'contig_alloc' ? 'alloc' : op.k === 'contig_free' ? 'free' : op.k),
   },
   invariants: [
     { name: 'pool-floor', description: 'every pool the initcall set out to create exists; atomic pools never below atomic_pool_size; after the refill work, avail back above it unless memory ran out', check: (st) => st.v['pool-floor'] ?? null },
@@ -430,5 +377,118 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
       check: (st) => st.v['atomic-context'] ?? null,
     },
     { name: 'zeroed-and-coherent', description: 'fresh coherent buffers read zero from CPU and device; afterwards each side sees the other\'s writes with no sync', check: (st) => st.v['zeroed-and-coherent'] ?? null },
+    {
+      name: 'refinement',
+      description: 'every request the DMA layer makes of a CMA area (cma_alloc_aligned, dma_alloc_from_contiguous, cma_release) gets the CMA oracle\'s answer',
+      check: (st) => st.v['refinement'] ?? null,
+    },
   ],
 };
+
+function applyOp(st: AllocState, op: AllocOp, explain: boolean): string | undefined {
+  const m = st.m;
+  st.endCheck = false;
+  const G = gfpFlags(m.profile.kernel);
+  switch (op.k) {
+    case 'add_device': {
+      const spec = deviceSpec(m, op, m.devices.length);
+      const dev = probeDeviceSpec(m, spec);
+      m.devices.push(dev);
+      st.windowEnd.set(dev, rangesEnd(spec));
+      return explain
+        ? `probe ${dev.name}: ${op.coherent ? 'dma-coherent' : 'dma-noncoherent'}, dma_set_mask_and_coherent(DMA_BIT_MASK(${op.mask})), dma-ranges ${op.ranges} → coherent_dma_mask ${hex(dev.coherent_dma_mask)}, bus_dma_limit ${hex(dev.bus_dma_limit)}`
+        : undefined;
+    }
+    case 'alloc': {
+      const dev = m.devices[op.dev % m.devices.length];
+      const h = { dma_handle: 0n };
+      const cpu = allocIn(st, dev, op.size, op.gfp, h);
+      if (cpu === null) return explain ? `dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = NULL` : undefined;
+      const t = walkPageTable(m.init_mm, cpu);
+      const b: Buf = { id: st.nextId++, dev, cpu, dma: h.dma_handle, phys: t ? t.pa : -1n, size: op.size, shadow: new Uint8Array(op.size) };
+      st.bufs.push(b);
+      overlaps(st, b);
+      checkNew(st, b);
+      poolChecks(st, false);
+      return explain ? `buf#${b.id} = dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = ${hex(cpu)}, dma ${hex(h.dma_handle)} (phys ${hex(b.phys)})` : undefined;
+    }
+    case 'free': {
+      const b = pick(st.bufs, op.i);
+      if (!b) return explain ? '(no buffer)' : undefined;
+      dma_free_coherent(m, b.dev, BigInt(b.size), b.cpu, b.dma);
+      st.bufs.splice(st.bufs.indexOf(b), 1);
+      return explain ? `dma_free_coherent(${b.dev.name}, buf#${b.id})` : undefined;
+    }
+    case 'cpu_store':
+    case 'dev_write': {
+      const b = pick(st.bufs, op.i);
+      if (!b) return explain ? '(no buffer)' : undefined;
+      if (st.v['coherent-ok-mask']) return explain ? '(handle unreachable: not used)' : undefined;
+      const { o, n } = span(b.size, op.off, op.len);
+      const data = fill(n, op.val);
+      if (op.k === 'cpu_store') cpuStore(m, op.hart, b.cpu + BigInt(o), data);
+      else deviceWrite(m, b.dev, b.dma + BigInt(o), data);
+      b.shadow.set(data, o);
+      return explain ? `${op.k === 'cpu_store' ? `hart${op.hart}: store` : `${b.dev.name}: write`} ${n} bytes (${hex(data[0])}..) at buf#${b.id}+${o}` : undefined;
+    }
+    case 'cpu_load':
+    case 'dev_read': {
+      const b = pick(st.bufs, op.i);
+      if (!b) return explain ? '(no buffer)' : undefined;
+      if (st.v['coherent-ok-mask']) return explain ? '(handle unreachable: not used)' : undefined;
+      const { o, n } = span(b.size, op.off, op.len);
+      const got = op.k === 'cpu_load' ? cpuLoad(m, op.hart, b.cpu + BigInt(o), n) : deviceRead(m, b.dev, b.dma + BigInt(o), n);
+      for (let i = 0; i < n; i++) {
+        if (got[i] !== b.shadow[o + i]) {
+          setV(st, 'zeroed-and-coherent', `${op.k === 'cpu_load' ? `hart${op.hart}` : b.dev.name} read ${hex(got[i])} at byte ${o + i} of coherent buf#${b.id}, last written ${hex(b.shadow[o + i])} (no sync is needed on coherent memory)`);
+          break;
+        }
+      }
+      return explain ? `${op.k === 'cpu_load' ? `hart${op.hart}: load` : `${b.dev.name}: read`} ${n} bytes at buf#${b.id}+${o} = ${hex(got[0])}..` : undefined;
+    }
+    case 'spec_fill':
+    case 'evict': {
+      const b = pick(st.bufs, op.i);
+      if (!b) return explain ? '(no buffer)' : undefined;
+      const line = lineOf(b.phys + BigInt(op.off % b.size));
+      if (op.k === 'spec_fill') m.caches.speculativeFill(op.hart, line);
+      else m.caches.evictLine(op.hart, op.level, line);
+      return explain ? `hw: ${op.k === 'spec_fill' ? 'speculative fill' : `evict ${op.level}`} on hart${op.hart} of line ${hex(BigInt(line) << 6n)}` : undefined;
+    }
+    case 'pool_work': {
+      if (!m.atomicPools) return explain ? '(no atomic pools: CONFIG_DMA_COHERENT_POOL unset)' : undefined;
+      const ran = atomic_pool_work_fn(m);
+      const before = st.exhausted.length;
+      poolChecks(st, ran);
+      if (!explain) return undefined;
+      if (!ran) return '(no pool work queued)';
+      const out = st.exhausted.slice(before);
+      return out.length === 0 ? 'atomic_pool_work_fn runs' : `atomic_pool_work_fn runs; reported: ${out.join('; ')}`;
+    }
+    case 'contig_alloc': {
+      const dev = m.devices[op.dev % m.devices.length];
+      const size = BigInt(op.pages) << BigInt(PAGE_SHIFT);
+      const pfn = dma_alloc_contiguous(m, dev, size, G[op.gfp]);
+      const call = `dma_alloc_contiguous(${dev.name}, ${size}, ${op.gfp})`;
+      if (pfn === null) return explain ? `${call} = NULL` : undefined;
+      const c: Contig = { id: st.nextId++, dev, pfn, size };
+      st.contigs.push(c);
+      checkContig(st, c);
+      return explain ? `contig#${c.id} = ${call} = pfn ${hex(pfn)}` : undefined;
+    }
+    case 'contig_free': {
+      const c = pick(st.contigs, op.i);
+      if (!c) return explain ? '(no contiguous allocation)' : undefined;
+      dma_free_contiguous(m, c.dev, c.pfn, c.size);
+      st.contigs.splice(st.contigs.indexOf(c), 1);
+      return explain ? `dma_free_contiguous(${c.dev.name}, contig#${c.id})` : undefined;
+    }
+    case 'free_all': {
+      const n = st.bufs.length + st.contigs.length;
+      for (const b of st.bufs.splice(0)) dma_free_coherent(m, b.dev, BigInt(b.size), b.cpu, b.dma);
+      for (const c of st.contigs.splice(0)) dma_free_contiguous(m, c.dev, c.pfn, c.size);
+      st.endCheck = true;
+      return explain ? `dma_free_coherent / dma_free_contiguous x${n} (free everything)` : undefined;
+    }
+  }
+}

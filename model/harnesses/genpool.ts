@@ -1,5 +1,8 @@
 // gen_pool under random operation lists: several pools, several chunks each,
-// every algorithm, checked against the oracle after every operation.
+// every algorithm, checked against the oracle after every operation. A profile
+// device with on-board memory (DeviceSpec.deviceMemory) adds the pool its
+// driver would make, one chunk of that size in 4 KiB granules, and requests of
+// up to 8 GiB from it: the sizes where 5.10's int arithmetic overflows (D2).
 
 import fc from 'fast-check';
 import type { Harness } from '../harness.ts';
@@ -31,6 +34,10 @@ const MAX_POOLS = 4;
 /** Chunks sit high in the 64-bit space and their physical addresses near 2^56, so bigint exactness is exercised. */
 const VIRT_BASE = 0xffff_ffc8_0000_0000n;
 const PHYS_BASE = 0x00f0_0000_0000_0000n;
+/** Device memory is mapped 800 GiB below those chunks, and its physical address is a PCIe BAR. */
+const DEV_VIRT_BASE = 0xffff_ff00_0000_0000n;
+const DEV_PHYS_BASE = 0x0040_0000_0000n;
+const HALF_GIB = 1n << 29n;
 
 export type GenPoolOp =
   | { k: 'create'; minOrder: number; algo: AlgoName }
@@ -38,6 +45,7 @@ export type GenPoolOp =
   | { k: 'alloc'; pool: number; size: number; via: 'pool' | AlgoName; alignLog: number; offsetUnits: number }
   | { k: 'free'; i: number }
   | { k: 'set_algo'; pool: number; algo: AlgoName }
+  | { k: 'alloc_dev'; dev: number; halfGiB: number; pages: number }
   | { k: 'free_all' };
 
 interface PoolPair {
@@ -62,6 +70,8 @@ export interface GenPoolState {
   chunks: number;
   faults: ReadonlySet<string>;
   kernel: KernelVersion;
+  /** Pools made for the profile's devices with on-board memory, by index into pools. */
+  devicePools: { pool: number; dev: string }[];
   /** Set by apply when the reference disagrees with the oracle. */
   mismatch: string | null;
   /** Set by apply when a returned allocation breaks an alignment promise. */
@@ -121,6 +131,50 @@ function compareAvail(st: GenPoolState, pi: number): void {
   if (got !== want) st.mismatch ??= `gen_pool_avail(pool${pi}) = ${got}, oracle: ${want}`;
 }
 
+/** One allocation from pool pi, compared with the oracle; the other invariants follow what the reference did. */
+function allocOn(st: GenPoolState, pi: number, size: bigint, c: AlgoChoice, viaPool: boolean, explain: boolean): string | undefined {
+  const p = st.pools[pi];
+  const got = viaPool ? gen_pool_alloc(p.ref, size) : gen_pool_alloc_algo(p.ref, size, refAlgo(c.algo), dataFor(c));
+  const line = explain
+    ? (viaPool
+        ? `gen_pool_alloc(pool${pi} [${c.algo}], ${size})`
+        : `gen_pool_alloc_algo(pool${pi}, ${size}, gen_pool_${c.algo}${c.algo === 'first_fit_align' ? `, align=${c.align}` : c.algo === 'fixed' ? `, offset=${c.offset}` : ''})`) +
+      ` = ${hex(got)}`
+    : undefined;
+  const want = p.oracle.alloc(size, c);
+  const wantAddr = want === null ? 0n : want.addr;
+  if (got !== wantAddr && st.mismatch === null) {
+    st.mismatch = `gen_pool_alloc_algo(${c.algo}, size=${size}) on pool ${pi} (min_alloc_order ${p.oracle.order}) returned ${hex(got)}, oracle: ${hex(wantAddr)}`;
+  }
+  // The other invariants follow what the reference did, whatever the oracle says.
+  if (got === 0n) {
+    if (want !== null) p.oracle.free(want);
+    compareAvail(st, pi);
+    return line;
+  }
+  const twin = want !== null && want.addr === got ? want : null;
+  if (want !== null && twin === null) p.oracle.free(want);
+  compareAvail(st, pi);
+  const nbits = p.oracle.nbitsFor(size);
+  st.live.push({ pool: pi, addr: got, size, nbits, oracle: twin, algo: c.algo });
+  const chunk = p.oracle.chunkOf(got);
+  if (chunk === undefined) {
+    st.mismatch ??= `gen_pool_alloc returned ${hex(got)}, outside every chunk of pool ${pi}`;
+    return line;
+  }
+  const phys = gen_pool_virt_to_phys(p.ref, got);
+  const wantPhys = chunk.phys + (got - chunk.start);
+  if (phys !== wantPhys) st.mismatch ??= `gen_pool_virt_to_phys(${hex(got)}) = ${hex(phys)}, expected ${hex(wantPhys)}`;
+  if (c.algo === 'first_fit_order_align') {
+    const bit = Number((got - chunk.start) >> BigInt(p.oracle.order));
+    const al = roundup_pow_of_two(nbits);
+    if (bit % al !== 0) {
+      st.misaligned ??= `gen_pool_first_fit_order_align gave bit ${bit} of its chunk for ${nbits} granules; must be a multiple of ${al}`;
+    }
+  }
+  return line;
+}
+
 export const genpoolHarness: Harness<GenPoolState, GenPoolOp> = {
   name: 'genpool',
   appliesTo: () => true,
@@ -131,18 +185,40 @@ export const genpoolHarness: Harness<GenPoolState, GenPoolOp> = {
       chunks: 0,
       faults: new Set(profile.faults),
       kernel: profile.kernel,
+      devicePools: [],
       mismatch: null,
       misaligned: null,
     };
     // What atomic pools look like (page granules, order-aligned), and a byte-granular first-fit pool.
     newPool(st, 12, 'first_fit_order_align');
     newPool(st, 3, 'first_fit');
+    let devVirt = DEV_VIRT_BASE;
+    for (const d of profile.devices) {
+      if (d.deviceMemory === undefined || d.deviceMemory <= 0n) continue;
+      // As in 36845663843f's example: gen_pool_create(PAGE_SHIFT, ..), then one gen_pool_add for all of the memory.
+      newPool(st, 12, 'first_fit');
+      const pi = st.pools.length - 1;
+      const phys = DEV_PHYS_BASE + (devVirt - DEV_VIRT_BASE);
+      if (gen_pool_add_virt(st.pools[pi].ref, devVirt, phys, d.deviceMemory, -1) !== 0) throw new Error(`gen_pool_add_virt failed for ${d.name}`);
+      st.pools[pi].oracle.addChunk(devVirt, phys, d.deviceMemory);
+      st.devicePools.push({ pool: pi, dev: d.name });
+      devVirt += d.deviceMemory + HALF_GIB;
+    }
     return st;
   },
-  ops() {
+  ops(profile) {
     const algo = fc.constantFrom(...ALGOS);
     const pool = fc.nat({ max: MAX_POOLS - 1 });
+    const big: fc.WeightedArbitrary<GenPoolOp>[] = profile.devices.some((d) => (d.deviceMemory ?? 0n) > 0n)
+      ? [
+          {
+            weight: 4,
+            arbitrary: fc.record({ k: fc.constant('alloc_dev' as const), dev: fc.nat({ max: 3 }), halfGiB: fc.integer({ min: 1, max: 16 }), pages: fc.nat({ max: 3 }) }),
+          },
+        ]
+      : [];
     return fc.oneof(
+      ...big,
       { weight: 1, arbitrary: fc.record({ k: fc.constant('create' as const), minOrder: fc.constantFrom(...MIN_ORDERS), algo }) },
       {
         weight: 3,
@@ -192,46 +268,13 @@ export const genpoolHarness: Harness<GenPoolState, GenPoolOp> = {
         const pi = op.pool % st.pools.length;
         const p = st.pools[pi];
         const size = BigInt(op.size) << BigInt(Math.max(0, p.oracle.order - 2));
-        const c = choice(op, p);
-        const got = op.via === 'pool' ? gen_pool_alloc(p.ref, size) : gen_pool_alloc_algo(p.ref, size, refAlgo(c.algo), dataFor(c));
-        const line = explain
-          ? (op.via === 'pool'
-              ? `gen_pool_alloc(pool${pi} [${c.algo}], ${size})`
-              : `gen_pool_alloc_algo(pool${pi}, ${size}, gen_pool_${c.algo}${c.algo === 'first_fit_align' ? `, align=${c.align}` : c.algo === 'fixed' ? `, offset=${c.offset}` : ''})`) +
-            ` = ${hex(got)}`
-          : undefined;
-        const want = p.oracle.alloc(size, c);
-        const wantAddr = want === null ? 0n : want.addr;
-        if (got !== wantAddr && st.mismatch === null) {
-          st.mismatch = `gen_pool_alloc_algo(${c.algo}, size=${size}) on pool ${pi} (min_alloc_order ${p.oracle.order}) returned ${hex(got)}, oracle: ${hex(wantAddr)}`;
-        }
-        // The other invariants follow what the reference did, whatever the oracle says.
-        if (got === 0n) {
-          if (want !== null) p.oracle.free(want);
-          compareAvail(st, pi);
-          return line;
-        }
-        const twin = want !== null && want.addr === got ? want : null;
-        if (want !== null && twin === null) p.oracle.free(want);
-        compareAvail(st, pi);
-        const nbits = p.oracle.nbitsFor(size);
-        st.live.push({ pool: pi, addr: got, size, nbits, oracle: twin, algo: c.algo });
-        const chunk = p.oracle.chunkOf(got);
-        if (chunk === undefined) {
-          st.mismatch ??= `gen_pool_alloc returned ${hex(got)}, outside every chunk of pool ${pi}`;
-          return line;
-        }
-        const phys = gen_pool_virt_to_phys(p.ref, got);
-        const wantPhys = chunk.phys + (got - chunk.start);
-        if (phys !== wantPhys) st.mismatch ??= `gen_pool_virt_to_phys(${hex(got)}) = ${hex(phys)}, expected ${hex(wantPhys)}`;
-        if (c.algo === 'first_fit_order_align') {
-          const bit = Number((got - chunk.start) >> BigInt(p.oracle.order));
-          const al = roundup_pow_of_two(nbits);
-          if (bit % al !== 0) {
-            st.misaligned ??= `gen_pool_first_fit_order_align gave bit ${bit} of its chunk for ${nbits} granules; must be a multiple of ${al}`;
-          }
-        }
-        return line;
+        return allocOn(st, pi, size, choice(op, p), op.via === 'pool', explain);
+      }
+      case 'alloc_dev': {
+        if (st.devicePools.length === 0) return explain ? '(no device memory)' : undefined;
+        const pi = st.devicePools[op.dev % st.devicePools.length].pool;
+        const size = BigInt(op.halfGiB) * HALF_GIB + BigInt(op.pages) * 4096n;
+        return allocOn(st, pi, size, { algo: st.pools[pi].algo }, true, explain);
       }
       case 'free': {
         if (st.live.length === 0) return;
@@ -268,6 +311,8 @@ export const genpoolHarness: Harness<GenPoolState, GenPoolOp> = {
         return `gen_pool_free(live#${op.i})`;
       case 'set_algo':
         return `gen_pool_set_algo(pool#${op.pool}, gen_pool_${op.algo})`;
+      case 'alloc_dev':
+        return `gen_pool_alloc(device pool #${op.dev}, ${op.halfGiB} x 512 MiB + ${op.pages} pages)`;
       case 'free_all':
         return 'gen_pool_free(every live allocation)';
     }

@@ -1,7 +1,17 @@
 // Obviously-correct bitmap oracle: one boolean per bit and linear scans.
 // Shares no code with reference/lib/bitmap.ts, which it checks.
 
-export class BitOracle {
+/** What the gen_pool and CMA oracles need of a bit map. */
+export interface BitSpace {
+  readonly size: number;
+  set(start: number, len: number): void;
+  clear(start: number, len: number): void;
+  allClear(start: number, len: number): boolean;
+  firstFit(start: number, nr: number, alignMask: number, alignOffset: number): number | null;
+  holes(): { start: number; len: number }[];
+}
+
+export class BitOracle implements BitSpace {
   readonly bits: boolean[];
   constructor(readonly size: number) {
     this.bits = new Array<boolean>(size).fill(false);

@@ -2,7 +2,8 @@
 // is a linear search stated the way lib/genalloc.c's comments promise it.
 // Shares no code with reference/lib/genalloc.ts, which it checks.
 
-import { BitOracle } from './bitscan.ts';
+import { BitOracle, type BitSpace } from './bitscan.ts';
+import { RunOracle } from './runs.ts';
 
 export type AlgoName = 'first_fit' | 'first_fit_align' | 'fixed' | 'first_fit_order_align' | 'best_fit';
 
@@ -18,7 +19,7 @@ export interface OracleChunk {
   start: bigint;
   phys: bigint;
   size: bigint;
-  bits: BitOracle;
+  bits: BitSpace;
   avail: bigint;
 }
 
@@ -42,7 +43,9 @@ export class GenPoolOracle {
 
   addChunk(start: bigint, phys: bigint, size: bigint): void {
     const nbits = Number(size >> BigInt(this.order));
-    this.chunks.unshift({ start, phys, size, bits: new BitOracle(nbits), avail: size });
+    // One boolean per bit up to 64 Ki bits; a device's many-GiB chunk keeps its runs instead.
+    const bits = nbits <= 1 << 16 ? new BitOracle(nbits) : new RunOracle(nbits);
+    this.chunks.unshift({ start, phys, size, bits, avail: size });
   }
 
   nbitsFor(size: bigint): number {

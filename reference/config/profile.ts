@@ -23,6 +23,13 @@ export interface DeviceSpec {
   dmaRanges?: readonly { cpu: bigint; dma: bigint; size: bigint }[];
   /** memory-region phandle: the name of a reserved-memory node the driver claims (of_reserved_mem_device_init). */
   memoryRegion?: string;
+  /**
+   * Bytes of memory on the device itself (a graphics card's, as in 36845663843f
+   * "lib/genalloc: fix the overflow when size is too big") that its driver
+   * manages with gen_pool_create(PAGE_SHIFT) + gen_pool_add of the whole range.
+   * Only the genpool harness looks at it.
+   */
+  deviceMemory?: bigint;
 }
 
 /** A /reserved-memory child node. */

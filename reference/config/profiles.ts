@@ -244,6 +244,17 @@ export const CORRECT_PROFILES: readonly Profile[] = [
     ],
   }),
   machine({
+    name: 'board-1g-6.6-cma-align12',
+    kernel: '6.6',
+    description:
+      'board-1g-6.6 with CONFIG_DMA_CMA, CONFIG_CMA_ALIGNMENT=12 (the Kconfig maximum: 16 MiB) and a 64 MiB linux,cma-default area at 0xb840_0000, 4 MiB past a 16 MiB boundary: the layout of historic D4b ("cma: fix calculation of aligned offset")',
+    memory: [{ base: 0x8000_0000n, size: GiB }],
+    reserved: [{ base: 0x8000_0000n, size: 2n * MiB }],
+    kconfig: { ...K66_THEAD, ...CMA, CONFIG_CMA_ALIGNMENT: 12 },
+    platform: SG2042_66,
+    reservedMemory: [{ name: 'linux,cma', base: 0xb840_0000n, size: 64n * MiB, compatible: 'shared-dma-pool', reusable: true, cmaDefault: true }],
+  }),
+  machine({
     name: 'three-zone-5.10',
     kernel: '5.10',
     description:
@@ -320,6 +331,22 @@ export const BROKEN_PROFILES: readonly Profile[] = [
     expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated', 'zeroed-and-coherent': 'violated' },
     bugRef: { title: 'seed notes: vendor 5.10 BSP as shipped, ARCH_HAS_SYNC_DMA_FOR_{DEVICE,CPU} and ARCH_HAS_DMA_PREP_COHERENT unset' },
   }),
+  {
+    ...machine({
+      name: 'c920-sg2042-5.10-gpu-32g',
+      kernel: '5.10',
+      description:
+        'c920-sg2042-5.10-fixed with a PCIe graphics card whose driver manages its 32 GiB of on-board memory with gen_pool (gen_pool_create(PAGE_SHIFT) + gen_pool_add), the case of 36845663843f "lib/genalloc: fix the overflow when size is too big" (v5.11-rc3; 5.10.y has it from 5.10.7): v5.10 keeps nbits in an int, so nbits << PAGE_SHIFT overflows for allocations of 2 GiB or more and chunk->avail, hence gen_pool_avail, goes wrong',
+      ...SG2042,
+      kconfig: K510_FIXED,
+      platform: SG2042_510_FIXED,
+      devices: [...NONCOHERENT_DEVICES, { name: 'gpu0', coherent: false, dmaMaskBits: 64, coherentMaskBits: 64, deviceMemory: 32n * GiB }],
+    }),
+    expect: { conservation: 'violated', refinement: 'violated' },
+    // Only the genpool harness reads the card's memory; the rest of the machine is c920-sg2042-5.10-fixed.
+    expectDefault: 'n/a',
+    bugRef: { historic: 'D2', commit: '36845663843fc59c5d794e3dc0641472e3e572da', title: 'lib/genalloc: fix the overflow when size is too big' },
+  },
 ];
 
 export function faultProfile(fault: FaultName): Profile {

@@ -35,7 +35,20 @@ export interface cma {
   bitmap: Uint32Array;
   /** Model: live allocations, first PFN -> pages (what cma_release may give back). */
   allocated: Map<number, number>;
+  /**
+   * Model observation, never read by the reference: when a harness sets it, every
+   * request the DMA layer makes of this area is appended, as the caller made it
+   * (before any CONFIG_CMA_ALIGNMENT cap), with its result, so an oracle can
+   * check each one (see model/oracle/cma-oracle.ts).
+   */
+  requests?: CmaRequest[];
 }
+
+/** One request of kernel/dma/contiguous.c to an area, as the model observed it. */
+export type CmaRequest =
+  | { fn: 'cma_alloc_aligned'; size: bigint; pfn: number | null }
+  | { fn: 'dma_alloc_from_contiguous'; count: number; align: number; pfn: number | null }
+  | { fn: 'cma_release'; pfn: number; count: number; released: boolean };
 
 // ---------------------------------------------------------------- boot (memblock model)
 
@@ -376,18 +389,22 @@ export function cma_bitmap_aligned_mask(c: cma, align_order: number): number {
 /**
  * mm/cma.c cma_bitmap_aligned_offset (5.10, 6.6): how far base_pfn lies past
  * the previous 2^align_order boundary, in bits: (base_pfn & (2^align - 1)) >> order_per_bit.
+ * Unlike cma_bitmap_aligned_mask it has no align_order <= order_per_bit case:
+ * base_pfn is a multiple of 2^order_per_bit (cma_init_reserved_mem checks), so
+ * the shift leaves 0 there anyway.
  * Fault cma-aligned-offset-wrong: the v4.0..v4.12 form (b5be83e308f7, fixed by
- * "cma: fix calculation of aligned offset", historic D4b): the distance to the
- * *next* boundary, (ALIGN(base_pfn, 2^align) - base_pfn) >> order_per_bit.
+ * "cma: fix calculation of aligned offset", historic D4b), which did return 0
+ * for align_order <= order_per_bit and otherwise the distance to the *next*
+ * boundary, (ALIGN(base_pfn, 2^align) - base_pfn) >> order_per_bit.
  * The two agree when base_pfn is aligned to 2^(align - 1), so the fault shows
  * only for an alignment more than twice the base's.
  */
 export function cma_bitmap_aligned_offset(c: cma, align_order: number, faults: ReadonlySet<string>): number {
-  if (align_order <= c.order_per_bit) return 0;
   const a = 2 ** align_order;
   const low = c.base_pfn % a;
   if (faults.has('cma-aligned-offset-wrong')) {
     knote('fault cma-aligned-offset-wrong: distance to the next boundary');
+    if (align_order <= c.order_per_bit) return 0;
     return Math.floor((low === 0 ? 0 : a - low) / 2 ** c.order_per_bit);
   }
   return Math.floor(low / 2 ** c.order_per_bit);
@@ -507,6 +524,7 @@ export function cma_release(_m: Machine, c: cma | null, pfn: number, count: numb
     if (c === null) return false;
     if (pfn < c.base_pfn || pfn >= c.base_pfn + c.count) {
       knote('not in this area');
+      c.requests?.push({ fn: 'cma_release', pfn, count, released: false });
       return false;
     }
     if (pfn + count > c.base_pfn + c.count) {
@@ -515,6 +533,7 @@ export function cma_release(_m: Machine, c: cma | null, pfn: number, count: numb
     releaseTracked(c, pfn, count);
     free_contig_range(_m, pfn, count);
     cma_clear_bitmap(c, pfn, count);
+    c.requests?.push({ fn: 'cma_release', pfn, count, released: true });
     return true;
   } finally {
     kexit();

@@ -129,6 +129,16 @@ describe('fault cma-aligned-offset-wrong (historic D4b, b5be83e308f7 .. v4.13)',
     expect((pfn as number) % 0x1000).not.toBe(0);
   });
 
+  it('align_order <= order_per_bit: the kernel shifts the low bits away (0), the v4.0-v4.12 form returned 0 early', () => {
+    const c = area(0x2f800, 0x2000, 2);
+    for (const faults of [[], ['cma-aligned-offset-wrong']]) {
+      for (const align of [0, 1, 2]) expect(cma_bitmap_aligned_offset(c, align, new Set(faults))).toBe(0);
+    }
+    // 0x2f800 is 8 MiB past a 16 MiB boundary: the two forms agree at align 12, differ at 13.
+    expect(cma_bitmap_aligned_offset(c, 13, new Set())).toBe(0x1800 / 4);
+    expect(cma_bitmap_aligned_offset(c, 13, new Set(['cma-aligned-offset-wrong']))).toBe(0x800 / 4);
+  });
+
   it('invisible when the alignment is at most twice the base alignment (the bug hid there)', () => {
     const good = area(0x80400, 0x1000);
     const bad = area(0x80400, 0x1000);
@@ -198,6 +208,19 @@ describe('cma_release', () => {
       [p + 5, 3],
     ]);
     expect(cma_alloc(m, c, 3, 0, false)).toBe(p + 2);
+  });
+
+  it('logs each release for an observer (model observation: released or refused)', () => {
+    const m = fakeMachine();
+    const c = area(0x1000, 64);
+    const p = cma_alloc(m, c, 4, 2, false) as number;
+    c.requests = [];
+    cma_release(m, c, 0x1040, 1);
+    cma_release(m, c, p, 4);
+    expect(c.requests).toEqual([
+      { fn: 'cma_release', pfn: 0x1040, count: 1, released: false },
+      { fn: 'cma_release', pfn: p, count: 4, released: true },
+    ]);
   });
 
   it('cma_get_base / cma_get_size', () => {

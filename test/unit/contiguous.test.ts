@@ -318,6 +318,38 @@ describe('dma_alloc_contiguous / dma_free_contiguous (§8.1, §8.2)', () => {
     expect(dma_release_from_contiguous(m, m.devices[0], 0xa0000, 1)).toBe(true);
   });
 
+  it('logs each request for an observer as the caller made it, before the cap (model observation)', () => {
+    const m = camMachine({}, ['cma-alignment-uncapped']);
+    const def = m.cma.default as cma;
+    const cam = m.devices[0].cma_area as cma;
+    def.requests = [];
+    cam.requests = [];
+    const a = dma_alloc_contiguous(m, m.devices[1], 4n * MiB, G.GFP_KERNEL);
+    const b = dma_alloc_from_contiguous(m, null, 1024, 10, false);
+    dma_alloc_contiguous(m, m.devices[0], 8192n, G.GFP_KERNEL);
+    dma_release_from_contiguous(m, null, b as number, 1024);
+    expect(def.requests).toEqual([
+      { fn: 'cma_alloc_aligned', size: 4n * MiB, pfn: a },
+      { fn: 'dma_alloc_from_contiguous', count: 1024, align: 10, pfn: b },
+      { fn: 'cma_release', pfn: b, count: 1024, released: true },
+    ]);
+    expect(cam.requests).toEqual([{ fn: 'cma_alloc_aligned', size: 8192n, pfn: 0xa0000 }]);
+  });
+
+  it('historic D4b end to end: a 16 MiB dma_alloc_coherent on board-1g-6.6-cma-align12 is 16 MiB-aligned, 8 MiB-aligned with the fault', () => {
+    const p = base('board-1g-6.6-cma-align12');
+    for (const [faults, want] of [
+      [[], 0xb900_0000n],
+      [['cma-aligned-offset-wrong'], 0xb880_0000n],
+    ] as const) {
+      const m = buildMachine({ ...p, faults: [...faults] });
+      const h = { dma_handle: 0n };
+      expect(m.cma.default?.base_pfn).toBe(0xb8400);
+      expect(dma_direct_alloc(m, m.devices[0], 16n * MiB, h, G.GFP_KERNEL, 0)).not.toBeNull();
+      expect(h.dma_handle).toBe(want);
+    }
+  });
+
   it('exhaustion of the default area: NULL, and memory comes back after release', () => {
     const m = camMachine();
     const d = m.devices[1];

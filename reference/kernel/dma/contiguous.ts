@@ -354,7 +354,9 @@ export function cma_alloc_aligned(m: Machine, area: cma, size: bigint, gfp: numb
       align = order;
     }
     const G = gfpFlags(m.profile.kernel);
-    return cma_alloc(m, area, Number(size >> BigInt(PAGE_SHIFT)), align, (gfp & G.__GFP_NOWARN) !== 0);
+    const pfn = cma_alloc(m, area, Number(size >> BigInt(PAGE_SHIFT)), align, (gfp & G.__GFP_NOWARN) !== 0);
+    area.requests?.push({ fn: 'cma_alloc_aligned', size, pfn });
+    return pfn;
   } finally {
     kexit();
   }
@@ -428,7 +430,10 @@ export function dma_alloc_from_contiguous(m: Machine, dev: device | null, count:
       if (m.faults.has('cma-alignment-uncapped')) knote('fault cma-alignment-uncapped');
       else align = cap;
     }
-    return cma_alloc(m, dev_get_cma_area(m, dev), count, align, no_warn);
+    const area = dev_get_cma_area(m, dev);
+    const pfn = cma_alloc(m, area, count, align, no_warn);
+    area?.requests?.push({ fn: 'dma_alloc_from_contiguous', count, align: alignIn, pfn });
+    return pfn;
   } finally {
     kexit();
   }
