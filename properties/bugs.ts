@@ -58,6 +58,15 @@ export interface BugOptions {
 
 const BROKEN_PROFILE_REF: HistoricRef = { title: 'vendor 5.10 BSP as shipped (seed notes): arch DMA options unset' };
 
+/** Broken profiles that stand for a catalogued kernel bug rather than the vendor BSP as shipped. */
+const BROKEN_PROFILE_REFS: Readonly<Record<string, HistoricRef>> = {
+  'c920-sg2042-6.6-dma-hole': {
+    historic: 'B8',
+    commit: 'a409d9600959f3c4b2a48946304c8e01b8d04072',
+    title: "dma-mapping: fix dma_addressing_limited() if dma_range_map can't cover all system RAM",
+  },
+};
+
 function refOf(f: FaultName): HistoricRef {
   const info: FaultInfo = FAULTS[f];
   const out: HistoricRef = {};
@@ -83,7 +92,7 @@ export function bugTargets(): BugTarget[] {
     for (const inv of violated(p)) out.push({ bug: f, kind: 'fault', profile: p, invariant: inv, ref: refOf(f) });
   }
   for (const p of BROKEN_PROFILES) {
-    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REF });
+    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REFS[p.name] ?? BROKEN_PROFILE_REF });
   }
   return out;
 }
@@ -196,8 +205,6 @@ const NO_TARGET_REASON: Partial<Record<FaultName, string>> = {
     'the wrong offset differs from the right one only when the request is aligned more than twice the CMA base alignment; every CMA area is aligned to at least CMA_MIN_ALIGNMENT (2-4 MiB; the built-in ones sit at 8 GiB, 0xb800_0000 and 0xfe00_0000) while CONFIG_CMA_ALIGNMENT 8 caps requests at 1 MiB, so both offsets are 0. Needs CMA_ALIGNMENT >= 12 and the D4b layout (base 4 MiB, 16 MiB request)',
   'cma-alignment-uncapped':
     'asking for more alignment than the kernel does never breaks order-alignment; on the aligned built-in CMA areas it only makes large requests fail sooner, and no invariant checks a spurious allocation failure',
-  'dma-ranges-limit-ignored':
-    'bus_dma_limit only matters for a buffer that starts inside the dma-ranges window and runs past its end; the alloc harness\'s generated window ends on a 1 GiB boundary and every allocator it drives hands out naturally aligned blocks, so none can straddle it (addresses outside the window already fail the translation check). Needs a window ending off a block boundary',
 };
 
 export interface UnreachableFault {

@@ -29,4 +29,6 @@ export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
     'every coherent DMA handle satisfies addr + size - 1 <= min_not_zero(coherent_dma_mask, dma-ranges limit) and translates back to the buffer; every pool chunk lies in the zone its pool stands for',
   'zeroed-and-coherent':
     'right after dma_alloc_coherent the buffer reads zero from CPU and device; afterwards CPU stores reach the device and device stores reach the CPU with no sync',
+  'max-mapping-size':
+    'a streaming mapping no larger than dma_max_mapping_size(dev) never fails for RAM the device reaches directly (inside one dma-ranges entry, under its mask) or through a reachable swiotlb with a free run for it',
 };
