@@ -68,6 +68,7 @@ export interface BugOptions {
 
 const BROKEN_PROFILE_REF: HistoricRef = { title: 'vendor 5.10 BSP as shipped (seed notes): arch DMA options unset' };
 
+
 function refOf(f: FaultName): HistoricRef {
   const info: FaultInfo = FAULTS[f];
   const out: HistoricRef = {};
@@ -207,8 +208,6 @@ const NO_TARGET_REASON: Partial<Record<FaultName, string>> = {
     'only riscv_page_nocache/pgprot_writecombine read _PAGE_NOCACHE_THEAD, and no DMA path does on the modelled kernels (6.6 pgprot_dmacoherent is pgprot_noncached -> _PAGE_IO); the typo type (SH only, bufferable lost) is still non-cacheable, so neither no-stale-read nor pte-attributes can tell; latent in the kernel too. Needs a 6.7 profile and a write-combine user',
   'kmalloc-minalign-8':
     'no target declared, but reachable: coherence breaks no-stale-read on c920-sg2042-5.10-fixed (seed 42: 170 sequences, 6 ops: two 1-byte kmalloc objects share a line, BIDI sync_for_cpu flushes the neighbour\'s stale line over device data); 6.6 holds (small unaligned buffers bounce)',
-  'dma-ranges-limit-ignored':
-    'bus_dma_limit only matters for a buffer that starts inside the dma-ranges window and runs past its end; the alloc harness\'s generated window ends on a 1 GiB boundary and every allocator it drives hands out naturally aligned blocks, so none can straddle it (addresses outside the window already fail the translation check). Needs a window ending off a block boundary',
 };
 
 export interface UnreachableFault {

@@ -8,12 +8,13 @@ import { buddyHarness } from '../model/harnesses/buddy.ts';
 import { coherenceHarness } from '../model/harnesses/coherence.ts';
 import { allocHarness } from '../model/harnesses/alloc.ts';
 import { dmaDebugHarness } from '../model/harnesses/dma-debug.ts';
+import { mapLimitsHarness } from '../model/harnesses/map-limits.ts';
 
 // Harnesses differ in state and op types; the catalog only passes them through.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyHarness = Harness<any, any>;
 
-export const HARNESSES: readonly AnyHarness[] = [bitmapHarness, genpoolHarness, buddyHarness, coherenceHarness, allocHarness, dmaDebugHarness];
+export const HARNESSES: readonly AnyHarness[] = [bitmapHarness, genpoolHarness, buddyHarness, coherenceHarness, allocHarness, dmaDebugHarness, mapLimitsHarness];
 
 export function harness(name: string): AnyHarness | undefined {
   return HARNESSES.find((h) => h.name === name);
@@ -33,6 +34,7 @@ export const INVARIANTS: readonly string[] = [
   'coherent-ok-mask',
   'zeroed-and-coherent',
   'atomic-context',
+  'max-mapping-size',
 ];
 
 export function harnessesFor(invariant: string): AnyHarness[] {

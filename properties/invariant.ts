@@ -32,4 +32,6 @@ export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
     'right after dma_alloc_coherent the buffer reads zero from CPU and device; afterwards CPU stores reach the device and device stores reach the CPU with no sync',
   'atomic-context':
     'no sleeping in atomic context: a dma_alloc_coherent with a non-blocking gfp (GFP_ATOMIC, GFP_NOWAIT), run with preempt_count raised, reaches no might_sleep site (vmap, alloc_vmap_area, vunmap, mutex_lock in cma_alloc, a blocking __alloc_pages); what CONFIG_DEBUG_ATOMIC_SLEEP reports as "BUG: sleeping function called from invalid context"',
+  'max-mapping-size':
+    'a streaming mapping no larger than dma_max_mapping_size(dev) never fails for RAM the device reaches directly (inside one dma-ranges entry, under its mask) or through a reachable swiotlb with a free run for it',
 };

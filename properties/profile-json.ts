@@ -6,7 +6,7 @@
 // into a number. Unknown keys are rejected: a typo in a hand-edited file would
 // otherwise silently replay a different machine.
 
-import type { DeviceSpec, Expectation, KernelVersion, MemoryRange, PlatformSpec, Profile, ReservedMemorySpec } from '../reference/config/profile.ts';
+import { BACKPORTS, type DeviceSpec, type Expectation, type KernelVersion, type MemoryRange, type PlatformSpec, type Profile, type ReservedMemorySpec } from '../reference/config/profile.ts';
 import { isFaultName, type FaultName } from '../reference/config/faults.ts';
 
 /** A field of a decoded document is missing or has the wrong shape; `path` says which. */
@@ -60,7 +60,7 @@ const SYNC_POLICIES = ['6.0-6.5', '6.6'] as const;
 // Field lists per object: the decoder rejects keys not listed, and the checks below fail
 // to compile when Profile gains or loses a field, so a new field cannot be dropped silently.
 const PROFILE_REQUIRED = ['name', 'description', 'kernel', 'kconfig', 'memory', 'reserved', 'cmdline', 'zoneDmaBits', 'platform', 'devices', 'faults', 'expect', 'expectDefault'] as const;
-const PROFILE_OPTIONAL = ['reservedMemory', 'riscvDmaSyncPolicy', 'bugRef'] as const;
+const PROFILE_OPTIONAL = ['reservedMemory', 'riscvDmaSyncPolicy', 'bugRef', 'backports'] as const;
 const PLATFORM_KEYS = ['geometry', 'maee', 'pbmte', 'cbomBlockSize', 'menvcfgCbie', 'cmoFlavour', 'vendorCmo', 'memTypes', 'swiotlbSlots'] as const;
 const DEVICE_REQUIRED = ['name', 'coherent', 'dmaMaskBits', 'coherentMaskBits'] as const;
 const DEVICE_OPTIONAL = ['dmaRanges', 'memoryRegion', 'deviceMemory'] as const;
@@ -240,5 +240,6 @@ export function decodeProfile(v: unknown, path = 'profile'): Profile {
     if (b.title !== undefined) ref.title = str(b.title, `${path}.bugRef.title`);
     p.bugRef = ref;
   }
+  if (o.backports !== undefined) p.backports = array(o.backports, `${path}.backports`).map((b, i) => oneOf(b, `${path}.backports[${i}]`, BACKPORTS));
   return p;
 }

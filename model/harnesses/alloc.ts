@@ -33,11 +33,12 @@ import type { dma_coherent_mem } from '../../reference/kernel/dma/coherent.ts';
 import { ENOMEM, PAGE_SHIFT, PAGE_SIZE, get_order, hex, min_not_zero, roundup_pow_of_two } from '../../reference/types.ts';
 
 const MASKS = [24, 28, 30, 32, 34, 36, 40, 48, 64] as const;
-type Ranges = 'none' | 'offset' | 'window';
+type Ranges = 'none' | 'offset' | 'window' | 'edge';
 type GfpName = 'GFP_KERNEL' | 'GFP_ATOMIC' | 'GFP_NOWAIT';
 
 export type AllocOp =
-  | { k: 'add_device'; mask: number; coherent: boolean; ranges: Ranges }
+  /** Probes a device into `slot` (an alloc names it by that slot, so dropping other probes keeps the reference). */
+  | { k: 'add_device'; mask: number; coherent: boolean; ranges: Ranges; pages?: number; slot?: number }
   | { k: 'alloc'; dev: number; size: number; gfp: GfpName }
   | { k: 'free'; i: number }
   | { k: 'cpu_store'; i: number; off: number; len: number; val: number; hart: number }
@@ -65,6 +66,8 @@ export interface AllocState {
   m: Machine;
   /** The end of each device's dma-ranges window, as the model wrote the device tree (0n = none). */
   windowEnd: Map<device, bigint>;
+  /** Generated devices by slot; an alloc's dev below SLOTS names a filled slot, anything else a profile device. */
+  slots: (device | undefined)[];
   bufs: Buf[];
   contigs: Contig[];
   cmaTwins: CmaTwin[];
@@ -111,17 +114,33 @@ function expectedPoolSize(m: Machine): bigint {
   return bytes > 128n * 1024n ? bytes : 128n * 1024n;
 }
 
-function deviceSpec(m: Machine, op: { mask: number; coherent: boolean; ranges: Ranges }, n: number): DeviceSpec {
+function deviceSpec(st: AllocState, op: { mask: number; coherent: boolean; ranges: Ranges; pages?: number }, n: number): DeviceSpec {
+  const m = st.m;
   const lo = m.profile.memory.reduce((a, b) => (b.base < a ? b.base : a), m.profile.memory[0].base);
   const spec: DeviceSpec = { name: `gen${n}`, coherent: op.coherent, dmaMaskBits: op.mask, coherentMaskBits: op.mask };
   // dma-ranges: the bus sees RAM at 0 (an offset), or only a 1 GiB window of it (a hole above).
   if (op.ranges === 'offset') spec.dmaRanges = [{ cpu: lo, dma: 0n, size: 1n << 36n }];
-  if (op.ranges === 'window') spec.dmaRanges = [{ cpu: lo, dma: 0x4000_0000n, size: 1n << 30n }];
+  const newest = st.bufs[st.bufs.length - 1];
+  if (op.ranges === 'window' || (op.ranges === 'edge' && newest === undefined)) spec.dmaRanges = [{ cpu: lo, dma: 0x4000_0000n, size: 1n << 30n }];
+  else if (op.ranges === 'edge') {
+    // A window (one to one from the bottom of RAM) that ends a few pages past the newest buffer, where the
+    // allocator that served it hands out next: off every block boundary, so a naturally aligned buffer can
+    // start inside it and run past its end. dma-ranges sizes need not be powers of two.
+    const end = newest.phys + BigInt(Math.ceil(newest.size / PAGE_SIZE) * PAGE_SIZE) + BigInt((op.pages ?? 1) * PAGE_SIZE);
+    spec.dmaRanges = [{ cpu: lo, dma: lo, size: end - lo }];
+  }
   return spec;
 }
 
 function rangesEnd(spec: DeviceSpec): bigint {
   return (spec.dmaRanges ?? []).reduce((e, r) => (r.dma + r.size - 1n > e ? r.dma + r.size - 1n : e), 0n);
+}
+
+const SLOTS = 4;
+
+/** The device an operation names: a generated one by slot, else a profile device. */
+function deviceFor(st: AllocState, key: number): device {
+  return (key < SLOTS ? st.slots[key] : undefined) ?? st.m.devices[key % st.m.profile.devices.length];
 }
 
 function setV(st: AllocState, inv: string, msg: string): void {
@@ -276,6 +295,7 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
     const st: AllocState = {
       m,
       windowEnd,
+      slots: [],
       bufs: [],
       contigs: [],
       cmaTwins,
@@ -309,7 +329,17 @@ export const allocHarness: Harness<AllocState, AllocOp> = {
     const len = fc.integer({ min: 1, max: 128 });
     const val = fc.nat({ max: 255 });
     const kinds: fc.WeightedArbitrary<AllocOp>[] = [
-      { weight: 2, arbitrary: fc.record({ k: fc.constant('add_device' as const), mask: fc.constantFrom(...MASKS), coherent: fc.boolean(), ranges: fc.constantFrom<Ranges>('none', 'none', 'offset', 'window') }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          k: fc.constant('add_device' as const),
+          mask: fc.constantFrom(...MASKS),
+          coherent: fc.boolean(),
+          ranges: fc.constantFrom<Ranges>('none', 'none', 'offset', 'window', 'edge'),
+          pages: fc.integer({ min: 1, max: 3 }),
+          slot: fc.nat({ max: SLOTS - 1 }),
+        }),
+      },
       { weight: 8, arbitrary: fc.record({ k: fc.constant('alloc' as const), dev, size, gfp }) },
       { weight: 4, arbitrary: fc.record({ k: fc.constant('free' as const), i: idx }) },
       { weight: 3, arbitrary: fc.record({ k: fc.constant('cpu_store' as const), i: idx, off, len, val, hart }) },
@@ -391,16 +421,17 @@ function applyOp(st: AllocState, op: AllocOp, explain: boolean): string | undefi
   const G = gfpFlags(m.profile.kernel);
   switch (op.k) {
     case 'add_device': {
-      const spec = deviceSpec(m, op, m.devices.length);
+      const spec = deviceSpec(st, op, m.devices.length);
       const dev = probeDeviceSpec(m, spec);
       m.devices.push(dev);
+      st.slots[op.slot ?? 0] = dev;
       st.windowEnd.set(dev, rangesEnd(spec));
       return explain
-        ? `probe ${dev.name}: ${op.coherent ? 'dma-coherent' : 'dma-noncoherent'}, dma_set_mask_and_coherent(DMA_BIT_MASK(${op.mask})), dma-ranges ${op.ranges} → coherent_dma_mask ${hex(dev.coherent_dma_mask)}, bus_dma_limit ${hex(dev.bus_dma_limit)}`
+        ? `probe ${dev.name} (slot ${op.slot ?? 0}): ${op.coherent ? 'dma-coherent' : 'dma-noncoherent'}, dma_set_mask_and_coherent(DMA_BIT_MASK(${op.mask})), dma-ranges ${op.ranges === 'edge' ? `ending at ${hex(rangesEnd(spec) + 1n)}` : op.ranges} → coherent_dma_mask ${hex(dev.coherent_dma_mask)}, bus_dma_limit ${hex(dev.bus_dma_limit)}`
         : undefined;
     }
     case 'alloc': {
-      const dev = m.devices[op.dev % m.devices.length];
+      const dev = deviceFor(st, op.dev);
       const h = { dma_handle: 0n };
       const cpu = allocIn(st, dev, op.size, op.gfp, h);
       if (cpu === null) return explain ? `dma_alloc_coherent(${dev.name}, ${op.size}, ${op.gfp}) = NULL` : undefined;
@@ -466,7 +497,7 @@ function applyOp(st: AllocState, op: AllocOp, explain: boolean): string | undefi
       return out.length === 0 ? 'atomic_pool_work_fn runs' : `atomic_pool_work_fn runs; reported: ${out.join('; ')}`;
     }
     case 'contig_alloc': {
-      const dev = m.devices[op.dev % m.devices.length];
+      const dev = deviceFor(st, op.dev);
       const size = BigInt(op.pages) << BigInt(PAGE_SHIFT);
       const pfn = dma_alloc_contiguous(m, dev, size, G[op.gfp]);
       const call = `dma_alloc_contiguous(${dev.name}, ${size}, ${op.gfp})`;

@@ -6,6 +6,16 @@ import type { FaultName } from './faults.ts';
 
 export type KernelVersion = '5.10' | '6.6';
 
+/**
+ * Later mainline fixes a profile's kernel carries (a vendor tree or a stable
+ * backport), by the fix's 12-digit SHA. Only fixes the reference can switch on
+ * are listed: a409d9600959 "dma-mapping: fix dma_addressing_limited() if
+ * dma_range_map can't cover all system RAM" (v6.7-rc1, with 8ae0e970319a and
+ * the loop fix 8324993f6030), for 6.6.
+ */
+export const BACKPORTS = ['a409d9600959'] as const;
+export type Backport = (typeof BACKPORTS)[number];
+
 export interface MemoryRange {
   base: bigint;
   size: bigint;
@@ -97,6 +107,8 @@ export interface Profile {
   riscvDmaSyncPolicy?: '6.0-6.5' | '6.6';
   /** /reserved-memory nodes (CMA areas, per-device pools); absent = none. */
   reservedMemory?: readonly ReservedMemorySpec[];
+  /** Later fixes this kernel carries; absent = none. */
+  backports?: readonly Backport[];
   /** Fault switches: model defects that should make some invariant fail. */
   faults: readonly FaultName[];
   /** Expected verdict per invariant name. */
@@ -114,6 +126,10 @@ export function expectationOf(p: Profile, invariant: string): Expectation {
 export function kconfigEnabled(p: Pick<Profile, 'kconfig'>, sym: string): boolean {
   const v = p.kconfig[sym];
   return v === true || (typeof v === 'string' && v !== '' && v !== 'n') || (typeof v === 'number');
+}
+
+export function hasBackport(p: Pick<Profile, 'backports'>, b: Backport): boolean {
+  return p.backports?.includes(b) ?? false;
 }
 
 export function hasFault(p: Pick<Profile, 'faults'>, f: FaultName): boolean {

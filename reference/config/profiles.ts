@@ -93,6 +93,7 @@ const SG2042_RESERVED: MemoryRange[] = [
 
 interface MachineSpec {
   riscvDmaSyncPolicy?: Profile['riscvDmaSyncPolicy'];
+  backports?: Profile['backports'];
   cmdline?: string;
   reservedMemory?: Profile['reservedMemory'];
   name: string;
@@ -121,6 +122,7 @@ function machine(m: MachineSpec): Profile {
     devices: m.devices ?? NONCOHERENT_DEVICES,
     ...(m.reservedMemory ? { reservedMemory: m.reservedMemory } : {}),
     ...(m.riscvDmaSyncPolicy ? { riscvDmaSyncPolicy: m.riscvDmaSyncPolicy } : {}),
+    ...(m.backports ? { backports: m.backports } : {}),
     faults: [],
     expect: m.expect ?? {},
     expectDefault: 'holds',
@@ -142,6 +144,25 @@ const KDUMP_LIKE = {
     { base: 0x3000_0000n, size: 2n * MiB },
   ],
 };
+/**
+ * A PCIe NVMe (dma-coherent, 64-bit) whose host bridge dma-ranges cover CPU
+ * [0, 1 GiB) and [2 GiB, 128 GiB) one to one, leaving RAM [1 GiB, 2 GiB)
+ * unreachable: the top of RAM is covered, so the required-mask test finds the
+ * device unlimited (the shape of the Ampere _DMA in a409d9600959).
+ */
+const HOLEY_PCIE: DeviceSpec[] = [
+  {
+    name: 'nvme0',
+    coherent: true,
+    dmaMaskBits: 64,
+    coherentMaskBits: 64,
+    dmaRanges: [
+      { cpu: 0n, dma: 0n, size: GiB },
+      { cpu: 2n * GiB, dma: 2n * GiB, size: 126n * GiB },
+    ],
+  },
+  { name: 'sdhci0', coherent: false, dmaMaskBits: 32, coherentMaskBits: 32 },
+];
 
 export const CORRECT_PROFILES: readonly Profile[] = [
   machine({
@@ -276,6 +297,17 @@ export const CORRECT_PROFILES: readonly Profile[] = [
     kconfig: { ...K66_THEAD, CONFIG_ZONE_DMA: true },
     platform: SG2042_66,
   }),
+  machine({
+    name: 'c920-sg2042-6.6-dma-hole-a409d96',
+    kernel: '6.6',
+    description:
+      'c920-sg2042-6.6-dma-hole with a409d9600959 "dma-mapping: fix dma_addressing_limited() if dma_range_map can\'t cover all system RAM" backported (with 8ae0e970319a and the 8324993f6030 loop fix): the hole makes nvme0 addressing limited, so dma_max_mapping_size is one swiotlb segment',
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+    devices: HOLEY_PCIE,
+    backports: ['a409d9600959'],
+  }),
 ];
 
 /** TH1520-like: 4x C910 in one cluster, 8 GiB from 0 (the Lichee Pi 4A class), XTheadMae + XTheadCmo. */
@@ -347,6 +379,22 @@ export const BROKEN_PROFILES: readonly Profile[] = [
     expectDefault: 'n/a',
     bugRef: { historic: 'D2', commit: '36845663843fc59c5d794e3dc0641472e3e572da', title: 'lib/genalloc: fix the overflow when size is too big' },
   },
+  machine({
+    name: 'c920-sg2042-6.6-dma-hole',
+    kernel: '6.6',
+    description:
+      'SG2042-like 6.6 with a PCIe NVMe whose dma-ranges leave RAM [1 GiB, 2 GiB) out (historic B8): dma_addressing_limited compares masks only until a409d9600959 (v6.7-rc1), so dma_max_mapping_size says SIZE_MAX and a transfer in the hole larger than one swiotlb segment fails to map',
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+    devices: HOLEY_PCIE,
+    expect: { 'max-mapping-size': 'violated' },
+    bugRef: {
+      historic: 'B8',
+      commit: 'a409d9600959f3c4b2a48946304c8e01b8d04072',
+      title: "dma-mapping: fix dma_addressing_limited() if dma_range_map can't cover all system RAM",
+    },
+  }),
 ];
 
 export function faultProfile(fault: FaultName): Profile {

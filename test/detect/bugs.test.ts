@@ -71,6 +71,12 @@ describe('bug table rows', () => {
     expect(l).toMatch(/^pool-size-64x\s+pool-floor\s+alloc\s+yes\s+\d+\s+-\s+[\d.]+\s+\d+\s+A1 3ee06a6d532f$/);
   });
 
+  it('a broken profile that stands for a catalogued bug carries its reference', () => {
+    const t = bugTargets().find((x) => x.bug === 'c920-sg2042-6.6-dma-hole')!;
+    expect(t).toMatchObject({ kind: 'profile', invariant: 'max-mapping-size' });
+    expect(historicLabel(t.ref)).toBe('B8 a409d9600959');
+  });
+
   it('counts a fault as missed when one of its invariants is not found', () => {
     const r = (bug: string, found: boolean) => ({ bug, found }) as BugRow;
     expect(detectedCount([r('a', true), r('a', false), r('b', true)])).toEqual({ detected: 1, total: 2, missed: ['a'] });

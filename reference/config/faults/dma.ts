@@ -38,9 +38,10 @@ export const DMA_FAULTS = {
   'dma-ranges-limit-ignored': {
     fn: 'of_dma_configure_id',
     description:
-      'installs the dma-ranges map and clamps the default masks but never sets bus_dma_limit: once the driver raises its masks, dma_capable and dma_coherent_ok accept buffers that run past the end of the bus window (in the spirit of historic B12 "ARM/dma-mapping: take the bus limit into account in __dma_alloc" and B8 a409d9600959)',
+      'installs the dma-ranges map and clamps the default masks but never sets bus_dma_limit: once the driver raises its masks, dma_capable and dma_coherent_ok accept buffers that start inside the bus window and run past its end (in the spirit of historic B12 "ARM/dma-mapping: take the bus limit into account in __dma_alloc": an allocator that ignored the bus limit)',
     historic: 'B12',
     analogue: true,
     title: 'ARM/dma-mapping: take the bus limit into account in __dma_alloc',
+    target: { base: 'board-1g-6.6-dt-pools', breaks: ['coherent-ok-mask'] },
   },
 } as const satisfies Record<string, FaultInfo>;

@@ -45,8 +45,8 @@ export function of_dma_set_restricted_buffer(m: Machine, dev: device, np: device
  * the dma-ranges window; with valid dma-ranges the window end becomes
  * bus_dma_limit and the entries the range map. Fault dma-ranges-limit-ignored
  * leaves bus_dma_limit 0 (the map and the clamp stay), so a driver that raises
- * its masks afterwards escapes the window (historic B8/B12: a bus limit missed
- * in the checks that should bounce or refuse).
+ * its masks afterwards escapes the window (a historic B12 analogue: a bus limit
+ * missed by the checks that should bounce or refuse).
  */
 export function of_dma_configure_id(m: Machine, dev: device, np: device_node, force_dma: boolean): number {
   kenter('of_dma_configure_id');

@@ -17,6 +17,8 @@ import { cpuMemset } from '../../hw/cpu.ts';
 import { dma_alloc_from_pool, dma_free_from_pool } from './pool.ts';
 import { dma_alloc_contiguous, dma_free_contiguous } from './contiguous.ts';
 import { dma_alloc_from_global_coherent, dma_release_from_global_coherent } from './coherent.ts';
+import { walk_system_ram_range } from '../resource.ts';
+import type { bus_dma_region } from '../../include/linux/device.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
 import { DMA_BIT_MASK, EINVAL, ModelError, PAGE_ALIGN, PFN_PHYS, PHYS_PFN, get_order, min_not_zero } from '../../types.ts';
 
@@ -264,6 +266,65 @@ export function dma_direct_supported(m: Machine, dev: device, mask: bigint): boo
     let min_mask = PFN_PHYS(maxPfn(m) - 1);
     if (m.cfg('CONFIG_ZONE_DMA')) min_mask = min_mask < DMA_BIT_MASK(m.profile.zoneDmaBits) ? min_mask : DMA_BIT_MASK(m.profile.zoneDmaBits);
     return mask >= phys_to_dma_unencrypted(dev, min_mask);
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * kernel/dma/direct.c dma_find_range (2025, "dma-mapping: fix missing clear
+ * bdr in check_ram_in_range_map()", 8324993f6030 in dma-mapping-fixes): the
+ * range-map entry whose CPU side holds start_pfn.
+ */
+export function dma_find_range(dev: device, start_pfn: number): bus_dma_region | null {
+  kenter('dma_find_range');
+  try {
+    for (const r of dev.dma_range_map ?? []) {
+      const cpu_start_pfn = PHYS_PFN(r.cpu_start);
+      if (start_pfn >= cpu_start_pfn && start_pfn - cpu_start_pfn < PHYS_PFN(r.size)) return r;
+    }
+    return null;
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * kernel/dma/direct.c check_ram_in_range_map (v6.7 a409d9600959 with the
+ * 8324993f6030 loop fix; reached on 6.6 only through the backport): 1 when
+ * some page of this System RAM resource lies in no range-map entry. As first
+ * merged the matched entry was never cleared, so after one hit a following
+ * hole made the loop spin on the same pfn; the model follows the fixed loop.
+ */
+export function check_ram_in_range_map(dev: device, start_pfnIn: number, nr_pages: number): number {
+  kenter('check_ram_in_range_map');
+  try {
+    const end_pfn = start_pfnIn + nr_pages;
+    let start_pfn = start_pfnIn;
+    while (start_pfn < end_pfn) {
+      const bdr = dma_find_range(dev, start_pfn);
+      if (bdr === null) {
+        knote(`pfn ${start_pfn.toString(16)} is in no dma-range`);
+        return 1;
+      }
+      start_pfn = PHYS_PFN(bdr.cpu_start) + PHYS_PFN(bdr.size);
+    }
+    return 0;
+  } finally {
+    kexit();
+  }
+}
+
+/**
+ * kernel/dma/direct.c dma_direct_all_ram_mapped (v6.7 a409d9600959; 6.6 only
+ * with the backport): every System RAM resource lies inside the range map
+ * (trivially so without one).
+ */
+export function dma_direct_all_ram_mapped(m: Machine, dev: device): boolean {
+  kenter('dma_direct_all_ram_mapped');
+  try {
+    if (dev.dma_range_map === null) return true;
+    return walk_system_ram_range(m, 0, Infinity, (pfn, n) => check_ram_in_range_map(dev, pfn, n)) === 0;
   } finally {
     kexit();
   }

@@ -7,7 +7,8 @@ import type { device } from '../../include/linux/device.ts';
 import { DMA_ATTR_NO_WARN, DMA_MAPPING_ERROR } from '../../include/linux/dma-mapping-attrs.ts';
 import { valid_dma_direction } from '../../include/linux/dma-direction.ts';
 import { gfpFlags } from '../../include/linux/gfp.ts';
-import { dma_direct_alloc, dma_direct_free, dma_direct_get_required_mask, dma_direct_supported, type DmaHandle } from './direct.ts';
+import { dma_direct_all_ram_mapped, dma_direct_alloc, dma_direct_free, dma_direct_get_required_mask, dma_direct_supported, type DmaHandle } from './direct.ts';
+import { hasBackport } from '../../config/profile.ts';
 import { dma_alloc_from_dev_coherent, dma_release_from_dev_coherent } from './coherent.ts';
 import { devres_add, devres_destroy } from '../../drivers/base/devres.ts';
 import {
@@ -267,14 +268,21 @@ export function dma_get_required_mask(m: Machine, dev: device): bigint {
 }
 
 /**
- * include/linux/dma-mapping.h dma_addressing_limited (5.10, 6.6 inline; the
- * range-map hole check of historic B8 is 6.7+): the device's reach is below
- * what RAM needs.
+ * include/linux/dma-mapping.h dma_addressing_limited (5.10, 6.6 inline): the
+ * device's reach is below what the top of RAM needs. Only the top counts, so
+ * a range map that leaves a hole lower down reads as unlimited (historic B8).
+ * A profile with the a409d9600959 backport runs the v6.7 kernel/dma/mapping.c
+ * version, which also asks whether the range map covers every System RAM
+ * resource (for direct mapping; dma_map_ops are not modelled).
  */
 export function dma_addressing_limited(m: Machine, dev: device): boolean {
   kenter('dma_addressing_limited');
   try {
-    return min_not_zero(dma_get_mask(dev), dev.bus_dma_limit) < dma_get_required_mask(m, dev);
+    if (min_not_zero(dma_get_mask(dev), dev.bus_dma_limit) < dma_get_required_mask(m, dev)) return true;
+    if (!hasBackport(m.profile, 'a409d9600959')) return false;
+    if (m.profile.kernel !== '6.6') throw new ModelError('backport a409d9600959 is modelled on 6.6 only');
+    get_dma_ops(m, dev);
+    return !dma_direct_all_ram_mapped(m, dev);
   } finally {
     kexit();
   }
