@@ -62,7 +62,7 @@ describe('CmaAreaOracle', () => {
   });
 
   it('agrees with the reference cma_alloc / cma_release on random requests (unaligned bases)', () => {
-    const m = { faults: new Set<string>() } as unknown as Machine;
+    const m = { faults: new Set<string>(), profile: { kernel: '6.6' } } as unknown as Machine;
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 0x3ff }),
