@@ -57,6 +57,10 @@ export interface BugOptions {
 }
 
 const BROKEN_PROFILE_REF: HistoricRef = { title: 'vendor 5.10 BSP as shipped (seed notes): arch DMA options unset' };
+/** Broken profiles that stand for a catalog entry rather than the seed notes' vendor kernel. */
+const BROKEN_PROFILE_REFS: Readonly<Record<string, HistoricRef>> = {
+  'c920-sg2042-6.5-rx-header': { historic: 'F4', title: 'riscv: dma-mapping: only invalidate after DMA, not flush' },
+};
 
 function refOf(f: FaultName): HistoricRef {
   const info: FaultInfo = FAULTS[f];
@@ -83,7 +87,7 @@ export function bugTargets(): BugTarget[] {
     for (const inv of violated(p)) out.push({ bug: f, kind: 'fault', profile: p, invariant: inv, ref: refOf(f) });
   }
   for (const p of BROKEN_PROFILES) {
-    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REF });
+    for (const inv of violated(p)) out.push({ bug: p.name, kind: 'profile', profile: p, invariant: inv, ref: BROKEN_PROFILE_REFS[p.name] ?? BROKEN_PROFILE_REF });
   }
   return out;
 }
@@ -182,12 +186,6 @@ export function historicLabel(ref: HistoricRef): string {
  * that gains a target in profiles.ts simply drops out of the list.
  */
 const NO_TARGET_REASON: Partial<Record<FaultName, string>> = {
-  'cmo-inval-as-flush':
-    'legal DMA API use leaves no dirty line at unmap on a correct 6.6 (map cleans; small unaligned buffers bounce), so a flushing "inval" has nothing stale to write back: it needs a second defect (with cmo-clean-l1-only it breaks no-stale-read, golden scenario inval-as-flush-after-dma) or a driver that writes a buffer the device owns',
-  'thead-nocache-typo':
-    'only riscv_page_nocache/pgprot_writecombine read _PAGE_NOCACHE_THEAD, and no DMA path does on the modelled kernels (6.6 pgprot_dmacoherent is pgprot_noncached -> _PAGE_IO); the typo type (SH only, bufferable lost) is still non-cacheable, so neither no-stale-read nor pte-attributes can tell; latent in the kernel too. Needs a 6.7 profile and a write-combine user',
-  'kmalloc-minalign-8':
-    'no target declared, but reachable: coherence breaks no-stale-read on c920-sg2042-5.10-fixed (seed 42: 170 sequences, 6 ops: two 1-byte kmalloc objects share a line, BIDI sync_for_cpu flushes the neighbour\'s stale line over device data); 6.6 holds (small unaligned buffers bounce)',
   'pool-for-empty-zone':
     'needs a 6.6 profile with CONFIG_ZONE_DMA and an empty ZONE_DMA (riscv has no ZONE_DMA; three-zone-5.10 is 5.10, which creates the pool anyway); and a missing pool is a failed init, which no invariant checks yet',
   'pool-guess-inverted':

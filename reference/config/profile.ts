@@ -23,6 +23,12 @@ export interface DeviceSpec {
   dmaRanges?: readonly { cpu: bigint; dma: bigint; size: bigint }[];
   /** memory-region phandle: the name of a reserved-memory node the driver claims (of_reserved_mem_device_init). */
   memoryRegion?: string;
+  /**
+   * The driver receives into a buffer that follows a small header in the same kmalloc'd struct,
+   * so the buffer starts off a cache-line boundary, and it updates the header while the device
+   * owns the buffer: the line sharing DMA-API.rst forbids, as in historic-bugs.md F4's scenario.
+   */
+  rxBehindHeader?: boolean;
 }
 
 /** A /reserved-memory child node. */
