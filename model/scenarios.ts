@@ -259,7 +259,7 @@ export const GOLDEN_SCENARIOS: GoldenScenario[] = [
       'A driver receives into a buffer 16 bytes into its kmalloc\'d struct and posts it FROM_DEVICE; during the DMA it ' +
       'updates the header, dirtying the line it shares with the buffer\'s first 48 bytes (still the old ones). The device ' +
       'writes the frame. 6.6 invalidates at unmap: the frame survives and the header update is lost (undefined: the ' +
-      'driver broke the DMA API). A post-DMA flush (the 6.0-6.5 table, or an "invalidate" that flushes) writes the old ' +
+      'driver broke the DMA API). A post-DMA flush (the 6.0-6.5 table, the vendor 5.10 patch, or an "invalidate" that flushes) writes the old ' +
       'bytes over the frame.',
     source: 'historic-bugs.md F4 ("riscv: dma-mapping: only invalidate after DMA, not flush"); riscv-c920-coherence.md §7(a) variant, §7(f)',
     ops: [
@@ -276,6 +276,7 @@ export const GOLDEN_SCENARIOS: GoldenScenario[] = [
       [RX66]: 'holds',
       [`${RX66}+cmo-inval-as-flush`]: 'violated',
       'c920-sg2042-6.5-rx-header': 'violated',
+      'c920-sg2042-5.10-rx-header': 'violated',
     },
   },
   {

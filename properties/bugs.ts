@@ -60,6 +60,7 @@ const BROKEN_PROFILE_REF: HistoricRef = { title: 'vendor 5.10 BSP as shipped (se
 /** Broken profiles that stand for a catalog entry rather than the seed notes' vendor kernel. */
 const BROKEN_PROFILE_REFS: Readonly<Record<string, HistoricRef>> = {
   'c920-sg2042-6.5-rx-header': { historic: 'F4', title: 'riscv: dma-mapping: only invalidate after DMA, not flush' },
+  'c920-sg2042-5.10-rx-header': { historic: 'F4', analogue: true, title: 'riscv: dma-mapping: only invalidate after DMA, not flush' },
 };
 
 function refOf(f: FaultName): HistoricRef {

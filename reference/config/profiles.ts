@@ -352,6 +352,17 @@ export const BROKEN_PROFILES: readonly Profile[] = [
     riscvDmaSyncPolicy: '6.0-6.5',
     expect: { 'no-stale-read': 'violated' },
   }),
+  machine({
+    name: 'c920-sg2042-5.10-rx-header',
+    kernel: '5.10',
+    description:
+      "c920-sg2042-5.10-fixed with the rx-header driver: the vendor C920 patch's arch_sync_dma_for_cpu cleans and invalidates (dma_wbinv_range) after FROM_DEVICE/BIDIRECTIONAL DMA, the same post-DMA flush as mainline 6.0-6.5 (historic-bugs.md F4)",
+    ...SG2042,
+    kconfig: K510_FIXED,
+    platform: SG2042_510_FIXED,
+    devices: RX_HEADER_DEVICES,
+    expect: { 'no-stale-read': 'violated' },
+  }),
 ];
 
 export function faultProfile(fault: FaultName): Profile {
