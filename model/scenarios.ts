@@ -41,6 +41,7 @@ const P66 = 'c920-sg2042-6.6';
 const P2044 = 'c920v2-sg2044-6.6';
 const P510 = 'c920-sg2042-5.10-fixed';
 const VENDOR = 'c920-sg2042-5.10-vendor';
+const RX66 = 'c920-sg2042-6.6-rx-header';
 
 export const GOLDEN_SCENARIOS: GoldenScenario[] = [
   {
@@ -250,6 +251,55 @@ export const GOLDEN_SCENARIOS: GoldenScenario[] = [
       [`${P66}+cmo-inval-as-flush`]: 'holds',
       [`${P66}+cmo-clean-l1-only`]: 'holds',
       [`${P66}+cmo-clean-l1-only+cmo-inval-as-flush`]: 'violated',
+    },
+  },
+  {
+    name: 'rx-header-flush-after-dma',
+    description:
+      'A driver receives into a buffer 16 bytes into its kmalloc\'d struct and posts it FROM_DEVICE; during the DMA it ' +
+      'updates the header, dirtying the line it shares with the buffer\'s first 48 bytes (still the old ones). The device ' +
+      'writes the frame. 6.6 invalidates at unmap: the frame survives and the header update is lost (undefined: the ' +
+      'driver broke the DMA API). A post-DMA flush (the 6.0-6.5 table, the vendor 5.10 patch, or an "invalidate" that flushes) writes the old ' +
+      'bytes over the frame.',
+    source: 'historic-bugs.md F4 ("riscv: dma-mapping: only invalidate after DMA, not flush"); riscv-c920-coherence.md §7(a) variant, §7(f)',
+    ops: [
+      { k: 'kmalloc_rx', hdr: 16, size: 128, dir: DMA_FROM_DEVICE },
+      { k: 'cpu_store', target: 0, coh: false, off: 0, len: 8, val: 0x21, hart: 1, near: true },
+      { k: 'dev_write', target: 0, coh: false, off: 0, len: 64, val: 0x90 },
+      { k: 'unmap', i: 0 },
+      // Both halves are CPU-owned again: 0 = the frame (newest), 1 = the header.
+      { k: 'cpu_load', target: 0, coh: false, off: 0, len: 64, hart: 0, fresh: true },
+      { k: 'cpu_load', target: 1, coh: false, off: 0, len: 16, hart: 0 },
+    ],
+    invariant: 'no-stale-read',
+    expect: {
+      [RX66]: 'holds',
+      [`${RX66}+cmo-inval-as-flush`]: 'violated',
+      'c920-sg2042-6.5-rx-header': 'violated',
+      'c920-sg2042-5.10-rx-header': 'violated',
+    },
+  },
+  {
+    name: 'rx-header-line-evicted',
+    description:
+      'As rx-header-flush-after-dma, but the hardware evicts the dirty header line after the device wrote the frame: ' +
+      'memory gets the old first 48 bytes back even on 6.6. Exactly those bytes are undefined; the rest of the frame ' +
+      'must still read as the device wrote it, which a kernel without the post-DMA invalidate fails at byte 48 (a ' +
+      'line of the frame speculatively filled during the DMA).',
+    source: 'historic-bugs.md F4; riscv-c920-coherence.md §7(f) step 5b',
+    ops: [
+      { k: 'kmalloc_rx', hdr: 16, size: 128, dir: DMA_FROM_DEVICE },
+      { k: 'cpu_store', target: 0, coh: false, off: 0, len: 8, val: 0x21, hart: 1, near: true },
+      { k: 'spec_fill', where: 'buf', target: 0, off: 64, hart: 0 },
+      { k: 'dev_write', target: 0, coh: false, off: 0, len: 96, val: 0x90 },
+      { k: 'evict', where: 'stored', target: 0, off: 0, hart: 1, level: 'L2' },
+      { k: 'unmap', i: 0 },
+      { k: 'cpu_load', target: 0, coh: false, off: 0, len: 96, hart: 0, fresh: true },
+    ],
+    invariant: 'no-stale-read',
+    expect: {
+      [RX66]: 'holds',
+      [`${RX66}+sync-for-cpu-skipped`]: 'violated',
     },
   },
 ];

@@ -68,7 +68,6 @@ export interface BugOptions {
 
 const BROKEN_PROFILE_REF: HistoricRef = { title: 'vendor 5.10 BSP as shipped (seed notes): arch DMA options unset' };
 
-
 function refOf(f: FaultName): HistoricRef {
   const info: FaultInfo = FAULTS[f];
   const out: HistoricRef = {};
@@ -202,12 +201,6 @@ export function historicLabel(ref: HistoricRef): string {
  * that gains a target in profiles.ts simply drops out of the list.
  */
 const NO_TARGET_REASON: Partial<Record<FaultName, string>> = {
-  'cmo-inval-as-flush':
-    'legal DMA API use leaves no dirty line at unmap on a correct 6.6 (map cleans; small unaligned buffers bounce), so a flushing "inval" has nothing stale to write back: it needs a second defect (with cmo-clean-l1-only it breaks no-stale-read, golden scenario inval-as-flush-after-dma) or a driver that writes a buffer the device owns',
-  'thead-nocache-typo':
-    'only riscv_page_nocache/pgprot_writecombine read _PAGE_NOCACHE_THEAD, and no DMA path does on the modelled kernels (6.6 pgprot_dmacoherent is pgprot_noncached -> _PAGE_IO); the typo type (SH only, bufferable lost) is still non-cacheable, so neither no-stale-read nor pte-attributes can tell; latent in the kernel too. Needs a 6.7 profile and a write-combine user',
-  'kmalloc-minalign-8':
-    'no target declared, but reachable: coherence breaks no-stale-read on c920-sg2042-5.10-fixed (seed 42: 170 sequences, 6 ops: two 1-byte kmalloc objects share a line, BIDI sync_for_cpu flushes the neighbour\'s stale line over device data); 6.6 holds (small unaligned buffers bounce)',
 };
 
 export interface UnreachableFault {

@@ -21,7 +21,7 @@ export const INVARIANT_DOCS: Readonly<Record<string, string>> = {
   'no-stale-read':
     'every read by the current owner (CPU after sync_for_cpu/unmap, device after map/sync_for_device, both for coherent memory) returns what the owner last wrote',
   'pte-attributes':
-    "a coherent buffer's CPU mapping keeps its PFN and permission bits and, for a non-coherent device, is not cacheable as the hart reads its memory-type bits",
+    "a coherent buffer's CPU mapping keeps its PFN and permission bits and, for a non-coherent device, is not cacheable as the hart reads its memory-type bits; at boot, pgprot_noncached/writecombine/dmacoherent on PAGE_KERNEL change only bits 63:59 and give the type the kernel's table documents",
   'debug-agreement':
     'with CONFIG_DMA_API_DEBUG, every injected DMA API misuse is reported with its check id and legal use reports nothing; live debug entries match the driver',
   'pool-floor':

@@ -63,7 +63,7 @@ const PROFILE_REQUIRED = ['name', 'description', 'kernel', 'kconfig', 'memory', 
 const PROFILE_OPTIONAL = ['reservedMemory', 'riscvDmaSyncPolicy', 'bugRef', 'backports'] as const;
 const PLATFORM_KEYS = ['geometry', 'maee', 'pbmte', 'cbomBlockSize', 'menvcfgCbie', 'cmoFlavour', 'vendorCmo', 'memTypes', 'swiotlbSlots'] as const;
 const DEVICE_REQUIRED = ['name', 'coherent', 'dmaMaskBits', 'coherentMaskBits'] as const;
-const DEVICE_OPTIONAL = ['dmaRanges', 'memoryRegion', 'deviceMemory'] as const;
+const DEVICE_OPTIONAL = ['dmaRanges', 'memoryRegion', 'deviceMemory', 'rxBehindHeader'] as const;
 const RESMEM_REQUIRED = ['name', 'base', 'size', 'compatible'] as const;
 const RESMEM_FLAGS = ['reusable', 'noMap', 'cmaDefault', 'dmaDefault'] as const;
 
@@ -172,6 +172,7 @@ function device(v: unknown, path: string): DeviceSpec {
   }
   if (o.memoryRegion !== undefined) d.memoryRegion = str(o.memoryRegion, `${path}.memoryRegion`);
   if (o.deviceMemory !== undefined) d.deviceMemory = decodeBigint(o.deviceMemory, `${path}.deviceMemory`);
+  if (o.rxBehindHeader !== undefined) d.rxBehindHeader = bool(o.rxBehindHeader, `${path}.rxBehindHeader`);
   return d;
 }
 

@@ -14,6 +14,8 @@ import type { device } from '../../reference/include/linux/device.ts';
 import { kfree, kmalloc } from '../../reference/mm/slab.ts';
 import { gfpFlags } from '../../reference/include/linux/gfp.ts';
 import { page_address, phys_to_virt, walkPageTable, hartMemoryType } from '../../reference/arch/riscv/pgtable.ts';
+import { helperPurpose, intendedTable } from '../oracle/memtypes.ts';
+import { checkPgprotHelpers } from './pgprot-boot.ts';
 import { __free_pages, alloc_pages } from '../../reference/mm/page_alloc.ts';
 import { dma_alloc_coherent, dma_free_coherent, dma_map_single, dma_unmap_single } from '../../reference/include/linux/dma-mapping.ts';
 import { dma_mapping_error, dma_sync_single_for_cpu, dma_sync_single_for_device } from '../../reference/kernel/dma/mapping.ts';
@@ -21,7 +23,7 @@ import { dma_to_phys } from '../../reference/include/linux/dma-direct.ts';
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, dmaDirName } from '../../reference/include/linux/dma-direction.ts';
 import { cpuLoad, cpuStore } from '../../reference/hw/cpu.ts';
 import { deviceRead, deviceWrite } from '../../reference/hw/device.ts';
-import { lineOf } from '../../reference/mm/memory.ts';
+import { LINE_BYTES, lineBase, lineOf } from '../../reference/mm/memory.ts';
 import { hex, PAGE_SIZE } from '../../reference/types.ts';
 
 const DIRS = [DMA_TO_DEVICE, DMA_FROM_DEVICE, DMA_BIDIRECTIONAL] as const;
@@ -48,10 +50,11 @@ export type CoherenceKind = (typeof COHERENCE_KINDS)[number];
 
 export type CoherenceOp =
   | { k: 'kmalloc'; size: number; count: number }
+  | { k: 'kmalloc_rx'; hdr: number; size: number; dir: number }
   | { k: 'kfree'; i: number }
   | { k: 'dirty_pages'; order: number; val: number; hart: number }
-  | { k: 'cpu_store'; target: number; coh: boolean; off: number; len: number; val: number; hart: number }
-  | { k: 'cpu_load'; target: number; coh: boolean; off: number; len: number; hart: number }
+  | { k: 'cpu_store'; target: number; coh: boolean; off: number; len: number; val: number; hart: number; near?: boolean }
+  | { k: 'cpu_load'; target: number; coh: boolean; off: number; len: number; hart: number; fresh?: boolean }
   | { k: 'map'; i: number; dev: number; dir: number }
   | { k: 'dev_write'; target: number; coh: boolean; off: number; len: number; val: number }
   | { k: 'dev_read'; target: number; coh: boolean; off: number; len: number }
@@ -94,6 +97,14 @@ interface Obj {
   /** -1 = unknown (kmalloc does not zero). */
   shadow: Int16Array;
   map: Mapping | null;
+  /** One half of a kmalloc_rx struct: the header, or the receive buffer right behind it (same allocation at `base`). */
+  part?: { role: 'hdr' | 'rx'; sibling: Obj; base: bigint };
+  /**
+   * rx only, while mapped FROM_DEVICE/BIDIRECTIONAL: header bytes stored since the shared line
+   * was last cleaned (the next post-DMA invalidate may drop them), and the shared lines such a
+   * store dirtied while the device owned the buffer (a write-back of one puts old rx bytes in memory).
+   */
+  racing?: { hdrBytes: Set<number>; lines: Set<number> };
 }
 
 interface Coh {
@@ -113,6 +124,8 @@ export interface CoherenceState {
   hot: number[];
   /** Lines recent CPU stores touched, newest last (bounded). */
   stored: number[];
+  /** Buffers the device handed back lately (sync_for_cpu, unmap after FROM/BIDI DMA), newest last. */
+  returned: Obj[];
   nextId: number;
   stale: string | null;
   pte: string | null;
@@ -134,23 +147,16 @@ function compare(st: CoherenceState, who: string, got: Uint8Array, shadow: Int16
 }
 
 /**
- * The memory-type bits (63:59) the kernel asks for on a coherent buffer's CPU
- * mapping, from the model's own reading of the configuration (not pgtable.ts):
- * a device the kernel treats as coherent gets PAGE_KERNEL (T-Head: PMA C+B+SH,
- * by ALT_THEAD_PMA or the vendor static bits; Svpbmt: none); a non-coherent one
- * pgprot_dmacoherent: mainline = noncached = IO (T-Head 5.19-6.6: SO only; fixed
- * and Sophgo tables: SO+SH; Svpbmt PBMT=IO), vendor 5.10 = writecombine (SH only).
+ * The memory-type bits (63:59) a coherent buffer's CPU mapping should carry: a
+ * device the kernel treats as coherent gets PAGE_KERNEL (PMA), a non-coherent
+ * one what pgprot_dmacoherent is for on this kernel (model/oracle/memtypes.ts).
  */
 function expectedMtBits(m: Machine, dev: device): bigint {
   const k = m.profile.kconfig;
   const hooks = Boolean(k.CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE || k.CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU);
   const treatedCoherent = !hooks || (dev.hwSnoops && Boolean(k.CONFIG_ARCH_HAS_SETUP_DMA_OPS));
-  const { scheme, theadTable } = m.profile.platform.memTypes;
-  if (treatedCoherent) return scheme === 'svpbmt' || scheme === 'none' ? 0b00000n : 0b01110n;
-  if (scheme === 'vendor-5.10-static') return 0b00010n;
-  if (scheme === 'svpbmt') return 0b01000n;
-  if (scheme === 'thead-mae') return theadTable === '5.19-6.6' ? 0b10000n : 0b10010n;
-  return 0b00000n;
+  const mt = m.profile.platform.memTypes;
+  return intendedTable(mt).types[treatedCoherent ? 'PMA' : helperPurpose('pgprot_dmacoherent', mt)].bits;
 }
 
 function checkCoherentPtes(st: CoherenceState, c: Coh): void {
@@ -201,6 +207,82 @@ function cpuOwned(st: CoherenceState): Obj[] {
   return st.objs.filter((o) => o.map === null || o.map.owner === 'cpu');
 }
 
+function rxDevices(m: Machine): device[] {
+  return m.devices.filter((d) => m.profile.devices.some((s) => s.name === d.name && s.rxBehindHeader === true));
+}
+
+function handedBack(st: CoherenceState, b: Obj): void {
+  if (b.map?.dir === DMA_TO_DEVICE) return;
+  st.returned = st.returned.filter((x) => x !== b && st.objs.includes(x)).slice(-(HOT_LINES - 1));
+  st.returned.push(b);
+}
+
+function linesOf(pa: bigint, n: number): number[] {
+  const out: number[] = [];
+  for (let l = lineOf(pa); l <= lineOf(pa + BigInt(n - 1)); l++) out.push(l);
+  return out;
+}
+
+/** First and last line: two disjoint buffers can only share a line at an end of each. */
+function endLines(o: Obj): [number, number] {
+  return [lineOf(o.pa), lineOf(o.pa + BigInt(o.size - 1))];
+}
+
+/** CPU-owned buffers with a cache line in common with a device-owned mapping: where a store races the DMA. */
+function sharingLine(st: CoherenceState): Obj[] {
+  const busy = new Set(st.objs.filter((o) => o.map?.owner === 'device').flatMap(endLines));
+  if (busy.size === 0) return [];
+  return cpuOwned(st).filter((o) => endLines(o).some((l) => busy.has(l)));
+}
+
+/** An rx buffer mapped in place (not bounced), FROM_DEVICE or BIDIRECTIONAL. */
+function rxInPlace(o: Obj): boolean {
+  return o.part?.role === 'rx' && o.map !== null && o.map.dir !== DMA_TO_DEVICE && dma_to_phys(o.map.dev, o.map.dma) === o.pa;
+}
+
+/** A header store while its rx buffer is mapped: the shared line may be dropped or written back behind the driver's back. */
+function noteHeaderStore(hdr: Obj, o: number, n: number): void {
+  const rx = hdr.part!.sibling;
+  if (!rxInPlace(rx)) return;
+  rx.racing ??= { hdrBytes: new Set(), lines: new Set() };
+  for (let i = o; i < o + n; i++) rx.racing.hdrBytes.add(i);
+  if (rx.map!.owner !== 'device') return;
+  const rxLines = new Set(linesOf(rx.pa, rx.size));
+  for (const l of linesOf(hdr.pa + BigInt(o), n)) if (rxLines.has(l)) rx.racing.lines.add(l);
+}
+
+/**
+ * The buffer is the CPU's again (sync_for_cpu, unmap): on a kernel that invalidates after
+ * DMA the header stores still in the shared line are gone, as DMA-API.rst warns. They are
+ * undefined; the rx bytes are not (the device's data must win).
+ */
+function settleHeader(b: Obj): void {
+  if (b.racing === undefined) return;
+  const hdr = b.part!.sibling;
+  for (const i of b.racing.hdrBytes) hdr.shadow[i] = -1;
+  b.racing = undefined;
+}
+
+/**
+ * Evicting a shared line the header store dirtied, while the device owns the rx buffer, writes
+ * that line's old rx bytes over whatever the device put in memory: the hardware may do this
+ * at any time, so exactly the rx bytes the write-back changed are undefined from here on.
+ */
+function evictRacing(st: CoherenceState, line: number, evict: () => void): void {
+  const hit = st.objs.filter((o) => o.racing?.lines.has(line) && o.map?.owner === 'device');
+  if (hit.length === 0) return evict();
+  const before = st.m.mem.readLine(line);
+  evict();
+  const after = st.m.mem.readLine(line);
+  const base = lineBase(line);
+  for (const b of hit) {
+    for (let i = 0; i < LINE_BYTES; i++) {
+      const off = Number(base + BigInt(i) - b.pa);
+      if (off >= 0 && off < b.size && before[i] !== after[i]) b.shadow[off] = -1;
+    }
+  }
+}
+
 const HOT_LINES = 16;
 
 /** Remembers the lines [pa, pa+n) as recently touched, for hardware events to aim at. */
@@ -241,7 +323,8 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
   name: 'coherence',
   appliesTo: (p) => p.devices.length > 0,
   setup(profile: Profile) {
-    return { m: buildMachine(profile), objs: [], cohs: [], hot: [], stored: [], nextId: 0, stale: null, pte: null };
+    const m = buildMachine(profile);
+    return { m, objs: [], cohs: [], hot: [], stored: [], returned: [], nextId: 0, stale: null, pte: checkPgprotHelpers(m) };
   },
   ops(profile) {
     const harts = profile.platform.geometry === 'sg2042' ? 64 : 4;
@@ -250,6 +333,7 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
     const idx = fc.nat({ max: 3 });
     const off = fc.oneof(fc.nat({ max: 127 }), fc.nat({ max: 20000 }));
     const len = fc.integer({ min: 1, max: 96 });
+    const head = fc.nat({ max: 63 });
     const val = fc.nat({ max: 255 });
     const dev = fc.nat({ max: Math.max(0, profile.devices.length - 1) });
     const coh = fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) });
@@ -266,15 +350,28 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
       { weight: 1, arbitrary: fc.constantFrom(4096, 8192, 12288, 16384) },
     );
     const where = fc.constantFrom<LineSource>('hot', 'hot', 'stored', 'stored', 'buf', 'coh', 'dma');
+    // Mostly small frames: a write or read lands in the line shared with the header more often.
+    const rxSize = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 64, max: 256 }) }, { weight: 1, arbitrary: fc.integer({ min: 257, max: 1600 }) });
+    // Only machines whose driver receives behind a header (DeviceSpec.rxBehindHeader) allocate such structs.
+    const rxStructs = profile.devices.some((d) => d.rxBehindHeader)
+      ? [{ weight: 3, arbitrary: fc.record({ k: fc.constant('kmalloc_rx' as const), hdr: fc.integer({ min: 1, max: 63 }), size: rxSize, dir: fc.constantFrom(DMA_FROM_DEVICE, DMA_BIDIRECTIONAL) }) }]
+      : [];
     return fc.oneof(
+      ...rxStructs,
       // A driver allocates its buffers in rings of one size.
       { weight: 6, arbitrary: fc.record({ k: fc.constant('kmalloc' as const), size: kmallocSize, count: fc.integer({ min: 1, max: 4 }) }) },
       { weight: 1, arbitrary: fc.record({ k: fc.constant('kfree' as const), i: idx }) },
       { weight: 2, arbitrary: fc.record({ k: fc.constant('dirty_pages' as const), order: fc.nat({ max: 2 }), val: fc.nat({ max: 255 }), hart }) },
       { weight: 6, arbitrary: fc.record({ k: fc.constant('cpu_store' as const), ...target, off, len, val, hart }) },
+      // A store into a buffer that shares a line with one the device owns (a neighbour object, a header).
+      { weight: 3, arbitrary: fc.record({ k: fc.constant('cpu_store' as const), ...target, off, len, val, hart, near: fc.constant(true) }) },
       { weight: 6, arbitrary: fc.record({ k: fc.constant('cpu_load' as const), ...target, off, len, hart }) },
+      // A driver reads what the device just handed back, from its first line (the frame header).
+      { weight: 3, arbitrary: fc.record({ k: fc.constant('cpu_load' as const), ...target, off: head, len, hart, fresh: fc.constant(true) }) },
       { weight: 5, arbitrary: fc.record({ k: fc.constant('map' as const), i: idx, dev, dir: fc.constantFrom(...DIRS) }) },
       { weight: 5, arbitrary: fc.record({ k: fc.constant('dev_write' as const), ...target, off, len, val }) },
+      // Devices write frames from the start of the buffer.
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('dev_write' as const), ...target, off: head, len, val }) },
       { weight: 5, arbitrary: fc.record({ k: fc.constant('dev_read' as const), ...target, off, len }) },
       { weight: 3, arbitrary: fc.record({ k: fc.constant('sync_cpu' as const), i: idx }) },
       { weight: 2, arbitrary: fc.record({ k: fc.constant('sync_dev' as const), i: idx }) },
@@ -286,7 +383,7 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
     );
   },
   maxOps: 100,
-  swarm: { kinds: COHERENCE_KINDS, kindOf: (op) => op.k },
+  swarm: { kinds: COHERENCE_KINDS, kindOf: (op) => (op.k === 'kmalloc_rx' ? 'kmalloc' : op.k) },
   apply(st, op, explain) {
     const m = st.m;
     const G = gfpFlags(m.profile.kernel);
@@ -317,10 +414,35 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
         __free_pages(m.mm, pfn, op.order);
         return explain ? `hart${op.hart}: alloc_pages(GFP_KERNEL, ${op.order}) = pfn ${hex(pfn)}, fill with ${hex(op.val)}.., __free_pages` : undefined;
       }
+      case 'kmalloc_rx': {
+        const base = kmalloc(m.slab, op.hdr + op.size, G.GFP_KERNEL);
+        if (base === null) return explain ? `kmalloc(${op.hdr + op.size}, GFP_KERNEL) = NULL` : undefined;
+        const mk = (pa: bigint, size: number): Obj => ({ id: st.nextId++, pa, va: phys_to_virt(m.init_mm, pa), size, shadow: mkShadow(size, -1), map: null });
+        const hdr = mk(base, op.hdr);
+        const rx = mk(base + BigInt(op.hdr), op.size);
+        hdr.part = { role: 'hdr', sibling: rx, base };
+        rx.part = { role: 'rx', sibling: hdr, base };
+        st.objs.push(hdr, rx);
+        const line = `kmalloc(${op.hdr + op.size}, GFP_KERNEL) = ${hex(hdr.va)}: header buf#${hdr.id} (${op.hdr} bytes), rx buf#${rx.id} at +${op.hdr}`;
+        // Posted to the receive ring straight away, as rx drivers do.
+        const dev = rxDevices(m)[0];
+        const dma = dma_map_single(m, dev, rx.va, BigInt(rx.size), op.dir);
+        if (dma_mapping_error(m, dev, dma) !== 0) return explain ? `${line}; dma_map_single(${dev.name}, buf#${rx.id}) = DMA_MAPPING_ERROR` : undefined;
+        rx.map = { dev, dir: op.dir, dma, owner: 'device', cpuDirty: null };
+        touch(st, base, op.hdr + op.size);
+        return explain ? `${line}; dma_map_single(${dev.name}, buf#${rx.id}, ${rx.size}, ${dmaDirName(op.dir)}) = ${hex(dma)}` : undefined;
+      }
       case 'kfree': {
         const free = st.objs.filter((o) => o.map === null);
         const o = pick(free, op.i);
         if (!o) return explain ? '(kfree: no unmapped buffer)' : undefined;
+        if (o.part !== undefined) {
+          // One allocation: freed once neither half is mapped.
+          if (o.part.sibling.map !== null) return explain ? `(kfree: buf#${o.id}'s struct is still mapped)` : undefined;
+          kfree(m.slab, o.part.base);
+          st.objs = st.objs.filter((x) => x !== o && x !== o.part!.sibling);
+          return explain ? `kfree(struct of buf#${o.id} and buf#${o.part.sibling.id})` : undefined;
+        }
         kfree(m.slab, o.pa);
         st.objs.splice(st.objs.indexOf(o), 1);
         return explain ? `kfree(buf#${o.id})` : undefined;
@@ -336,11 +458,13 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
           for (let i = 0; i < n; i++) c.shadow[o + i] = data[i];
           return explain ? `hart${op.hart}: store ${n} bytes (${hex(data[0])}..) at coh#${c.id}+${o}` : undefined;
         }
-        const b = pick(cpuOwned(st), op.target);
+        const near = op.near === true ? sharingLine(st) : [];
+        const b = pick(near.length > 0 ? near : cpuOwned(st), op.target);
         if (!b) return explain ? '(cpu_store: no CPU-owned buffer)' : undefined;
         const { o, n } = span(b.size, op.off, op.len);
         const data = fill(n, op.val);
         cpuStore(m, op.hart, b.va + BigInt(o), data);
+        if (b.part?.role === 'hdr') noteHeaderStore(b, o, n);
         touch(st, b.pa + BigInt(o), n);
         touch(st, b.pa + BigInt(o), n, st.stored);
         for (let i = 0; i < n; i++) b.shadow[o + i] = data[i];
@@ -358,7 +482,8 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
           compare(st, `hart${op.hart}`, got, c.shadow, o, `coherent buffer coh#${c.id}`);
           return explain ? `hart${op.hart}: load ${n} bytes at coh#${c.id}+${o} = ${hex(got[0])}..` : undefined;
         }
-        const b = pick(cpuOwned(st), op.target);
+        const fresh = op.fresh === true ? st.returned.filter((x) => st.objs.includes(x) && (x.map === null || x.map.owner === 'cpu')) : [];
+        const b = pick(fresh.length > 0 ? fresh : cpuOwned(st), op.target);
         if (!b) return explain ? '(cpu_load: no CPU-owned buffer)' : undefined;
         const { o, n } = span(b.size, op.off, op.len);
         const got = cpuLoad(m, op.hart, b.va + BigInt(o), n);
@@ -366,10 +491,12 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
         return explain ? `hart${op.hart}: load ${n} bytes at buf#${b.id}+${o} = ${hex(got[0])}..` : undefined;
       }
       case 'map': {
-        const free = st.objs.filter((o) => o.map === null);
+        // The driver never maps a header; it maps the rx buffer behind it only for its own device.
+        const free = st.objs.filter((o) => o.map === null && o.part?.role !== 'hdr');
         const b = pick(free, op.i);
         if (!b) return explain ? '(map: no unmapped buffer)' : undefined;
-        const dev = m.devices[op.dev % m.devices.length];
+        const devs = b.part?.role === 'rx' ? rxDevices(m) : m.devices;
+        const dev = devs[op.dev % devs.length];
         const dma = dma_map_single(m, dev, b.va, BigInt(b.size), op.dir);
         if (dma_mapping_error(m, dev, dma) !== 0) return explain ? `dma_map_single(${dev.name}, buf#${b.id}, ${b.size}, ${dmaDirName(op.dir)}) = DMA_MAPPING_ERROR` : undefined;
         b.map = { dev, dir: op.dir, dma, owner: 'device', cpuDirty: null };
@@ -426,6 +553,12 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
         // device may overwrite it): what the CPU wrote in between is undefined from here on.
         const dirty = b.map.cpuDirty;
         if (op.k === 'sync_dev' && dirty && b.map.dir === DMA_FROM_DEVICE) for (let i = 0; i < b.size; i++) if (dirty[i]) b.shadow[i] = -1;
+        // The clean before DMA wrote the header stores back; after DMA they may be dropped.
+        if (op.k === 'sync_dev') b.racing = undefined;
+        else {
+          settleHeader(b);
+          handedBack(st, b);
+        }
         b.map.owner = op.k === 'sync_cpu' ? 'cpu' : 'device';
         b.map.cpuDirty = null;
         return explain ? `${op.k === 'sync_cpu' ? 'dma_sync_single_for_cpu' : 'dma_sync_single_for_device'}(${b.map.dev.name}, buf#${b.id}, ${dmaDirName(b.map.dir)})` : undefined;
@@ -437,6 +570,8 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
         );
         if (!b || !b.map) return explain ? '(unmap: nothing mapped)' : undefined;
         dma_unmap_single(m, b.map.dev, b.map.dma, BigInt(b.size), b.map.dir);
+        settleHeader(b);
+        if (b.map.owner === 'device') handedBack(st, b);
         const dirty = b.map.cpuDirty;
         if (dirty && b.map.dir !== DMA_TO_DEVICE) for (let i = 0; i < b.size; i++) if (dirty[i]) b.shadow[i] = -1;
         const line = explain ? `dma_unmap_single(${b.map.dev.name}, buf#${b.id}, ${dmaDirName(b.map.dir)})` : undefined;
@@ -467,7 +602,7 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
         const line = lineTarget(st, op.where, op.target, op.off);
         if (line === null) return explain ? `(${op.k}: no line)` : undefined;
         if (op.k === 'spec_fill') m.caches.speculativeFill(op.hart, line);
-        else m.caches.evictLine(op.hart, op.level, line);
+        else evictRacing(st, line, () => m.caches.evictLine(op.hart, op.level, line));
         return explain ? `hw: ${op.k === 'spec_fill' ? `speculative fill on hart${op.hart}` : `evict ${op.level} of hart${op.hart}`} of line ${hex(BigInt(line) << 6n)}` : undefined;
       }
     }
@@ -483,7 +618,8 @@ export const coherenceHarness: Harness<CoherenceState, CoherenceOp> = {
     },
     {
       name: 'pte-attributes',
-      description: "a coherent buffer's CPU mapping keeps its PFN, its permission bits and a non-cacheable type for a non-coherent device, as the hart reads it",
+      description:
+        "a coherent buffer's CPU mapping keeps its PFN, its permission bits and a non-cacheable type for a non-coherent device, as the hart reads it; at boot, pgprot_noncached/writecombine/dmacoherent change only bits 63:59 and give the type the kernel's table documents",
       check: (st) => st.pte,
     },
   ],

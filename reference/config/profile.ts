@@ -40,6 +40,12 @@ export interface DeviceSpec {
    * Only the genpool harness looks at it.
    */
   deviceMemory?: bigint;
+  /**
+   * The driver receives into a buffer that follows a small header in the same kmalloc'd struct,
+   * so the buffer starts off a cache-line boundary, and it updates the header while the device
+   * owns the buffer: the line sharing DMA-API.rst forbids, as in historic-bugs.md F4's scenario.
+   */
+  rxBehindHeader?: boolean;
 }
 
 /** A /reserved-memory child node. */

@@ -29,6 +29,15 @@ const K510_FIXED: Kconfig = {
   CONFIG_THEAD_PATCH_NONCOHERENCY_MEMORY_MODEL: true,
 };
 
+function without(k: Kconfig, ...syms: string[]): Kconfig {
+  return Object.fromEntries(Object.entries(k).filter(([s]) => !syms.includes(s)));
+}
+
+/** K510_FIXED less the arch sync hooks: the first half of what the seed notes had to add. */
+const K510_NO_SYNC = without(K510_FIXED, 'CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE', 'CONFIG_ARCH_HAS_SYNC_DMA_FOR_CPU');
+/** K510_FIXED less arch_dma_prep_coherent: the other half. */
+const K510_NO_PREP = without(K510_FIXED, 'CONFIG_ARCH_HAS_DMA_PREP_COHERENT');
+
 /** Mainline 6.6, RISCV_DMA_NONCOHERENT and what it selects (riscv-c920-coherence.md §2.1). */
 const K66_NONCOHERENT: Kconfig = {
   ...RISCV64,
@@ -82,6 +91,9 @@ const NONCOHERENT_DEVICES: DeviceSpec[] = [
   { name: 'dwmac0', coherent: false, dmaMaskBits: 64, coherentMaskBits: 64 },
   { name: 'sdhci0', coherent: false, dmaMaskBits: 32, coherentMaskBits: 32 },
 ];
+
+/** dwmac0's driver receives behind a header in the same struct (DeviceSpec.rxBehindHeader). */
+const RX_HEADER_DEVICES: DeviceSpec[] = [{ ...NONCOHERENT_DEVICES[0], rxBehindHeader: true }, NONCOHERENT_DEVICES[1]];
 
 /** SG2042-like: four 32 GiB DDR regions from 0 (one per NUMA node on the board; one node in the model). */
 const SG2042_MEMORY: MemoryRange[] = [0n, 1n, 2n, 3n].map((i) => ({ base: i * 32n * GiB, size: 32n * GiB }));
@@ -308,7 +320,33 @@ export const CORRECT_PROFILES: readonly Profile[] = [
     devices: HOLEY_PCIE,
     backports: ['a409d9600959'],
   }),
+  machine({
+    name: 'c920-sg2042-6.8-mt',
+    kernel: '6.6',
+    description:
+      "c920-sg2042-6.6 with the T-Head memory-type constants of v6.8 (dbfbda3bd6bf as fixed by c21f01481860: NC = B|SH 00110, IO = SO|SH 10010); all other code is the model's 6.6, not a 6.8 kernel (6.8 also moved the T-Head CMOs to physical addresses)",
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: { ...SG2042_66, memTypes: { scheme: 'thead-mae', theadTable: 'fixed' } },
+  }),
+  machine({
+    name: 'c920-sg2042-6.6-rx-header',
+    kernel: '6.6',
+    description:
+      "c920-sg2042-6.6 whose dwmac0 driver receives into a buffer right behind a header in one kmalloc'd struct and updates the header during DMA (the shared cache line DMA-API.rst forbids): 6.6 only invalidates after DMA, so the device's data wins and the header update in that line may be lost",
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+    devices: RX_HEADER_DEVICES,
+  }),
 ];
+
+/**
+ * Correct profiles equal to c920-sg2042-6.6 except where only the coherence harness looks (the
+ * memory-type table, one driver's buffer layout). The alloc and foundation property suites skip
+ * them to keep npm test short; verify still runs everything on them.
+ */
+export const COHERENCE_VARIANTS: ReadonlySet<string> = new Set(['c920-sg2042-6.8-mt', 'c920-sg2042-6.6-rx-header']);
 
 /** TH1520-like: 4x C910 in one cluster, 8 GiB from 0 (the Lichee Pi 4A class), XTheadMae + XTheadCmo. */
 const TH1520_MEMORY: MemoryRange[] = [{ base: 0n, size: 8n * GiB }];
@@ -394,6 +432,53 @@ export const BROKEN_PROFILES: readonly Profile[] = [
       commit: 'a409d9600959f3c4b2a48946304c8e01b8d04072',
       title: "dma-mapping: fix dma_addressing_limited() if dma_range_map can't cover all system RAM",
     },
+  }),
+  machine({
+    name: 'c920-sg2042-5.10-no-sync',
+    kernel: '5.10',
+    description:
+      'c920-sg2042-5.10-fixed without CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE/CPU (seed notes: "should be configured ... if these configurations are set, the device is not DMA coherent"): dev_is_dma_coherent() is true for every device, so streaming maps do no cache maintenance and coherent buffers stay in the cacheable linear map',
+    ...SG2042,
+    kconfig: K510_NO_SYNC,
+    platform: SG2042_510_FIXED,
+    expect: { 'no-stale-read': 'violated', 'pte-attributes': 'violated', 'zeroed-and-coherent': 'violated' },
+    bugRef: { title: 'seed notes: vendor 5.10 with CONFIG_ARCH_HAS_SYNC_DMA_FOR_{DEVICE,CPU} unset' },
+  }),
+  machine({
+    name: 'c920-sg2042-5.10-no-prep',
+    kernel: '5.10',
+    description:
+      'c920-sg2042-5.10-fixed without CONFIG_ARCH_HAS_DMA_PREP_COHERENT (seed notes: with it "a flush operation will be done before setting a memory space from cached to un-cached"): dirty lines of the linear alias survive the uncached remap and are later written back over the coherent buffer',
+    ...SG2042,
+    kconfig: K510_NO_PREP,
+    platform: SG2042_510_FIXED,
+    expect: { 'no-stale-read': 'violated' },
+    bugRef: { title: 'seed notes: vendor 5.10 with CONFIG_ARCH_HAS_DMA_PREP_COHERENT unset' },
+  }),
+  machine({
+    name: 'c920-sg2042-6.5-rx-header',
+    kernel: '6.6',
+    description:
+      'c920-sg2042-6.6-rx-header with the 6.0-6.5 dma-noncoherent table (historic-bugs.md F4): sync_for_cpu flushes, so the header line the CPU dirtied during DMA is written back over the data the device put behind the header, until "riscv: dma-mapping: only invalidate after DMA, not flush" (6.6)',
+    ...SG2042,
+    kconfig: K66_THEAD,
+    platform: SG2042_66,
+    devices: RX_HEADER_DEVICES,
+    riscvDmaSyncPolicy: '6.0-6.5',
+    expect: { 'no-stale-read': 'violated' },
+    bugRef: { historic: 'F4', title: 'riscv: dma-mapping: only invalidate after DMA, not flush' },
+  }),
+  machine({
+    name: 'c920-sg2042-5.10-rx-header',
+    kernel: '5.10',
+    description:
+      "c920-sg2042-5.10-fixed with the rx-header driver: the vendor C920 patch's arch_sync_dma_for_cpu cleans and invalidates (dma_wbinv_range) after FROM_DEVICE/BIDIRECTIONAL DMA, the same post-DMA flush as mainline 6.0-6.5 (historic-bugs.md F4)",
+    ...SG2042,
+    kconfig: K510_FIXED,
+    platform: SG2042_510_FIXED,
+    devices: RX_HEADER_DEVICES,
+    expect: { 'no-stale-read': 'violated' },
+    bugRef: { historic: 'F4', analogue: true, title: 'riscv: dma-mapping: only invalidate after DMA, not flush' },
   }),
 ];
 

@@ -33,5 +33,6 @@ export const MM_FAULTS = {
     historic: 'G5',
     analogue: true,
     title: 'arm64: Fix DMA range invalidation for cache line unaligned buffers',
+    target: { base: 'c920-sg2042-5.10-fixed', breaks: ['no-stale-read'] },
   },
 } as const satisfies Record<string, FaultInfo>;

@@ -17,6 +17,7 @@ export const RISCV_FAULTS = {
     historic: 'F4',
     analogue: true,
     title: 'riscv: dma-mapping: only invalidate after DMA, not flush',
+    target: { base: 'c920-sg2042-6.6-rx-header', breaks: ['no-stale-read'] },
   },
   'cmo-block-size-128': {
     fn: 'ALT_CMO_OP',
@@ -33,6 +34,7 @@ export const RISCV_FAULTS = {
     historic: 'F1',
     commit: 'c21f014818600ae017f97ee087e7c136b1916aa7',
     title: 'riscv: mm: fix NOCACHE_THEAD does not set bit[61] correctly',
+    target: { base: 'c920-sg2042-6.8-mt', breaks: ['pte-attributes'] },
   },
   'pgprot-dmacoherent-cacheable': {
     fn: 'pgprot_dmacoherent',
