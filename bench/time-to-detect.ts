@@ -5,7 +5,7 @@
 // alone (npx tsx bench/time-to-detect.ts). Timings are measurements, never assertions.
 
 import { pathToFileURL } from 'node:url';
-import { bugTargets, detectBug, historicLabel, type BugRow } from '../properties/bugs.ts';
+import { bugTargets, detectBug, historicLabel, knownScenarioOps, type BugRow } from '../properties/bugs.ts';
 
 export interface TimeToDetectRow {
   fault: string;
@@ -19,6 +19,8 @@ export interface TimeToDetectRow {
   worstMs: number | null;
   medianOps: number | null;
   medianSeqs: number | null;
+  /** Operations of the shortest golden scenario for this (profile, invariant), null when none. */
+  knownOps: number | null;
   /** Harnesses whose runs found it (usually one). */
   harnesses: string[];
 }
@@ -59,6 +61,7 @@ export function timeToDetect(seeds: number, runs = 3000, onRow?: (r: TimeToDetec
       worstMs: found.length === 0 ? null : Math.max(...found.map((r) => r.detectMs!)),
       medianOps: median(found.map((r) => r.shrunkOps!)),
       medianSeqs: median(found.map((r) => r.runsToDetect!)),
+      knownOps: knownScenarioOps(t.profile.name, t.invariant),
       harnesses: [...new Set(found.map((r) => r.harness!))],
     };
     onRow?.(row);
@@ -82,10 +85,10 @@ function countText(v: number | null): string {
 export function formatTimeToDetect(rows: readonly TimeToDetectRow[]): string[] {
   const w = Math.max(5, ...rows.map((r) => r.fault.length));
   const wi = Math.max(9, ...rows.map((r) => r.invariant.length));
-  const out = [`${'fault'.padEnd(w)}  ${'invariant'.padEnd(wi)}  found  median ms  worst ms  median seqs  median ops  historic`];
+  const out = [`${'fault'.padEnd(w)}  ${'invariant'.padEnd(wi)}  found  median ms  worst ms  median seqs  median ops  known  historic`];
   for (const r of rows) {
     out.push(
-      `${r.fault.padEnd(w)}  ${r.invariant.padEnd(wi)}  ${`${r.detections}/${r.seeds}`.padStart(5)}  ${msText(r.medianMs).padStart(9)}  ${msText(r.worstMs).padStart(8)}  ${countText(r.medianSeqs).padStart(11)}  ${countText(r.medianOps).padStart(10)}  ${r.historic}`,
+      `${r.fault.padEnd(w)}  ${r.invariant.padEnd(wi)}  ${`${r.detections}/${r.seeds}`.padStart(5)}  ${msText(r.medianMs).padStart(9)}  ${msText(r.worstMs).padStart(8)}  ${countText(r.medianSeqs).padStart(11)}  ${countText(r.medianOps).padStart(10)}  ${countText(r.knownOps).padStart(5)}  ${r.historic}`,
     );
   }
   return out;
