@@ -4,7 +4,10 @@
 // such a mutant was never measured (the runner's test-name filter matched
 // nothing, toolchain notes C1), so the score around it would be a lie.
 //
-//   node bench/mutation-check.mjs [report.json] [--survivors] [--min <percent>]
+//   node bench/mutation-check.mjs [report.json ...] [--survivors] [--min <percent>]
+//
+// Several reports (the chunks of bench/mutation-chunks.sh) are merged: a file
+// reported twice counts from the last report that lists it.
 //
 // --survivors lists every Survived / NoCoverage mutant with its source line;
 // --min fails (exit 1) when a file's score is below the given percentage.
@@ -12,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
-let reportPath = 'reports/mutation/mutation.json';
+const reportPaths = [];
 let listSurvivors = false;
 let min = null;
 for (let i = 0; i < args.length; i++) {
@@ -22,19 +25,22 @@ for (let i = 0; i < args.length; i++) {
   else if (a.startsWith('--')) {
     console.error(`unknown option ${a}`);
     process.exit(2);
-  } else reportPath = a;
+  } else reportPaths.push(a);
 }
 if (min !== null && !Number.isFinite(min)) {
   console.error('--min needs a number');
   process.exit(2);
 }
 
-let report;
-try {
-  report = JSON.parse(readFileSync(reportPath, 'utf8'));
-} catch (e) {
-  console.error(`cannot read ${reportPath}: ${e.message}`);
-  process.exit(2);
+if (reportPaths.length === 0) reportPaths.push('reports/mutation/mutation.json');
+const report = { files: {} };
+for (const reportPath of reportPaths) {
+  try {
+    Object.assign(report.files, JSON.parse(readFileSync(reportPath, 'utf8')).files ?? {});
+  } catch (e) {
+    console.error(`cannot read ${reportPath}: ${e.message}`);
+    process.exit(2);
+  }
 }
 
 // Stryker's own definitions: detected = Killed + Timeout; valid adds Survived and
@@ -65,7 +71,7 @@ for (const [file, entry] of Object.entries(report.files ?? {}).sort(([a], [b]) =
 }
 
 if (rows.length === 0) {
-  console.error(`${reportPath} lists no files`);
+  console.error(`${reportPaths.join(', ')} list no files`);
   process.exit(2);
 }
 
