@@ -383,6 +383,21 @@ export class C920Caches {
     return false;
   }
 
+  /** The lowest line in [first, end) that any cache holds, or -1: range maintenance jumps over the rest. */
+  nextLineInRange(first: number, end: number): number {
+    const maps = this.l2 === null ? this.l1 : [...this.l1, ...this.l2];
+    let held = 0;
+    for (const mp of maps) held += mp.size;
+    if (held === 0 || end <= first) return -1;
+    if (held < end - first) {
+      let best = -1;
+      for (const mp of maps) for (const line of mp.keys()) if (line >= first && line < end && (best < 0 || line < best)) best = line;
+      return best;
+    }
+    for (let l = first; l < end; l++) for (const mp of maps) if (mp.has(l)) return l;
+    return -1;
+  }
+
   /** Valid lines held in all caches (the model's cost follows this, not the cache sizes). */
   get lineCount(): number {
     let n = 0;

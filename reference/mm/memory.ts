@@ -9,12 +9,14 @@ export const LINE_SHIFT = 6;
 export const LINE_BYTES = 1 << LINE_SHIFT;
 export const POISON = 0xa5;
 
+const LINE_SHIFT_N = BigInt(LINE_SHIFT);
+
 export function lineOf(pa: bigint): number {
-  return Number(pa >> BigInt(LINE_SHIFT));
+  return Number(pa >> LINE_SHIFT_N);
 }
 
 export function lineBase(line: number): bigint {
-  return BigInt(line) << BigInt(LINE_SHIFT);
+  return BigInt(line) << LINE_SHIFT_N;
 }
 
 export class PhysMemory {
@@ -23,8 +25,12 @@ export class PhysMemory {
   private readonly zeroed: { first: number; end: number }[] = [];
   readonly banks: readonly MemoryRange[];
 
+  private readonly lineBanks: ReadonlyArray<readonly [number, number]>;
+
   constructor(banks: readonly MemoryRange[]) {
     this.banks = banks;
+    // Whole lines inside a bank (a bank edge off a line boundary falls back to isRam).
+    this.lineBanks = banks.map((b) => [Number((b.base + BigInt(LINE_BYTES - 1)) >> LINE_SHIFT_N), Number((b.base + b.size) >> LINE_SHIFT_N)] as const);
   }
 
   isRam(pa: bigint, len = 1n): boolean {
@@ -34,11 +40,18 @@ export class PhysMemory {
     return false;
   }
 
-  /** What an absent line holds: zero inside a boot-zeroed range, else poison. */
-  private fresh(line: number): Uint8Array {
+  /** What every byte of an absent line holds: zero inside a boot-zeroed range, else poison. */
+  private absentByte(line: number): number {
     this.check(line);
-    for (const z of this.zeroed) if (line >= z.first && line < z.end) return new Uint8Array(LINE_BYTES);
-    return new Uint8Array(LINE_BYTES).fill(POISON);
+    for (const z of this.zeroed) if (line >= z.first && line < z.end) return 0;
+    return POISON;
+  }
+
+  /** A new copy of what an absent line holds. */
+  private fresh(line: number): Uint8Array {
+    const b = this.absentByte(line);
+    const l = new Uint8Array(LINE_BYTES);
+    return b === 0 ? l : l.fill(b);
   }
 
   /** Zero whole lines [pa, pa+len) without materialising them (memblock_alloc's memset at boot). */
@@ -51,6 +64,8 @@ export class PhysMemory {
   }
 
   private check(line: number): void {
+    // Hot (every absent line read): the banks in line numbers, exact below 2^53 lines.
+    for (const [first, end] of this.lineBanks) if (line >= first && line < end) return;
     if (!this.isRam(lineBase(line), BigInt(LINE_BYTES))) {
       throw new ModelError(`physical access outside RAM at ${hex(lineBase(line))}`);
     }
@@ -83,7 +98,12 @@ export class PhysMemory {
       const off = Number(a & BigInt(LINE_BYTES - 1));
       const n = Math.min(LINE_BYTES - off, len - done);
       const l = this.lines.get(line);
-      out.set((l ?? this.fresh(line)).subarray(off, off + n), done);
+      if (l !== undefined) out.set(l.subarray(off, off + n), done);
+      else {
+        // Reads of untouched RAM are the common case (zero checks of fresh buffers): no line is made.
+        const b = this.absentByte(line);
+        if (b !== 0) out.fill(b, done, done + n);
+      }
       done += n;
     }
     return out;

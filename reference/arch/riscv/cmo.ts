@@ -315,17 +315,30 @@ export function ALT_CMO_OP(
     }
     const b = BigInt(block);
     const end = start + size;
-    for (let a0 = start & ~(b - 1n); a0 < end; a0 += b) {
+    const first = start & ~(b - 1n);
+    // PA of `first` once the whole range is known to translate contiguously (null: walk every block).
+    let basePa: bigint | null | undefined;
+    for (let a0 = first; a0 < end; ) {
       const r = execCmo(cpu, insn, a0);
       if (r.kind !== 'done') {
         knote(r.kind);
         return r;
       }
-      // The first block ran (so the instruction is legal here); if nothing further is cached, stop.
-      if (a0 === (start & ~(b - 1n)) && rangeUncached(cpu, a0 + b, end, flavour)) {
-        knote('no further line of the range is cached: the rest of the loop changes nothing (skipped)');
-        break;
+      let next = a0 + b;
+      if (next >= end) break;
+      // The first block ran (so the instruction is legal here). Maintenance of a line no cache holds
+      // changes nothing, and only clears lines, so the loop may jump to the block of the next held line.
+      if (basePa === undefined) basePa = contiguousPa(cpu, first, end, flavour);
+      if (basePa !== null) {
+        const line = cpu.caches.nextLineInRange(Number((basePa + (next - first)) >> 6n), Number((basePa + (end - first) + 63n) >> 6n));
+        if (line < 0) {
+          knote('no further line of the range is cached: the rest of the loop changes nothing (skipped)');
+          break;
+        }
+        const blockOfLine = (first + ((BigInt(line) << 6n) - basePa)) & ~(b - 1n);
+        if (blockOfLine > next) next = blockOfLine;
       }
+      a0 = next;
     }
     if (f.tail !== null) execCmo(cpu, f.tail, 0n);
     return CMO_DONE;
@@ -336,26 +349,24 @@ export function ALT_CMO_OP(
 
 /**
  * Cost shortcut, exact: clean, invalidate and flush of a line no cache holds
- * change nothing (under every flavour and fault), so a range with no cached
- * line skips its loop. A 4 MiB pool chunk is 65536 lines. VA ranges qualify
- * only when they translate to one contiguous physical range (the linear map).
+ * change nothing (under every flavour and fault), so range loops jump over
+ * such lines (a 4 MiB pool chunk is 65536 lines). That needs the PA of every
+ * block: the PA of `start` when [start, end) translates to one contiguous
+ * physical range (PA flavours: always; VA: the linear map), else null.
  */
-function rangeUncached(cpu: CmoCpu, start: bigint, end: bigint, flavour: CmoFlavour): boolean {
-  if (end <= start) return false;
-  let pa0 = start;
-  if (flavour !== 'thead-pa' && flavour !== 'sophgo-pa') {
-    const fast = cpu.translateRange?.(start, end - start) ?? null;
-    if (fast !== null) return !cpu.caches.hasLineInRange(Number(fast >> 6n), Number((fast + (end - start) + 63n) >> 6n));
-    const a = cpu.translate(start);
-    if (a === null) return false;
-    // Every page must translate, contiguously: a hole would page-fault in the real loop.
-    for (let va = (start | 0xfffn) + 1n; va < end; va += 0x1000n) {
-      const pa = cpu.translate(va);
-      if (pa === null || pa - a !== va - start) return false;
-    }
-    pa0 = a;
+function contiguousPa(cpu: CmoCpu, start: bigint, end: bigint, flavour: CmoFlavour): bigint | null {
+  if (end <= start) return null;
+  if (flavour === 'thead-pa' || flavour === 'sophgo-pa') return start;
+  const fast = cpu.translateRange?.(start, end - start) ?? null;
+  if (fast !== null) return fast;
+  const a = cpu.translate(start);
+  if (a === null) return null;
+  // Every page must translate, contiguously: a hole would page-fault in the real loop.
+  for (let va = (start | 0xfffn) + 1n; va < end; va += 0x1000n) {
+    const pa = cpu.translate(va);
+    if (pa === null || pa - a !== va - start) return null;
   }
-  return !cpu.caches.hasLineInRange(Number(pa0 >> 6n), Number((pa0 + (end - start) + 63n) >> 6n));
+  return a;
 }
 
 /**
@@ -391,14 +402,16 @@ function vendorRange(start_pa: bigint, end_pa: bigint, cpu: CmoCpu, variant: Ven
   }
   const insn = wb ? v.wb : v.wbinv;
   knote(insn);
-  if (rangeUncached(cpu, start_pa & ~(VENDOR_LINE - 1n), end_pa, 'thead-pa')) {
-    knote('no line of the range is cached: the loop changes nothing (skipped)');
-    execCmo(cpu, v.sync, 0n);
-    return;
-  }
-  for (let a = start_pa & ~(VENDOR_LINE - 1n); a < end_pa; a += VENDOR_LINE) {
-    // PA forms cannot page-fault, so only a model defect could return anything else.
+  // PA forms cannot page-fault, and maintenance of a line no cache holds changes nothing: only held lines get an instruction.
+  const first = start_pa & ~(VENDOR_LINE - 1n);
+  const endLine = Number((end_pa + 63n) >> 6n);
+  let line = cpu.caches.nextLineInRange(Number(first >> 6n), endLine);
+  if (line < 0) knote('no line of the range is cached: the loop changes nothing (skipped)');
+  while (line >= 0) {
+    const a = BigInt(line) << 6n;
+    // Only a model defect could make a PA instruction do anything but complete.
     if (execCmo(cpu, insn, a).kind !== 'done') throw new ModelError(`${insn} on a PA did not complete`);
+    line = cpu.caches.nextLineInRange(line + 1, endLine);
   }
   execCmo(cpu, v.sync, 0n);
 }
