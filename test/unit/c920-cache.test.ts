@@ -322,3 +322,32 @@ describe('C906 (no L2)', () => {
     expect(mem.read(BASE, 1)[0]).toBe(10);
   });
 });
+
+describe('nextLineInRange (range maintenance jumps over unheld lines)', () => {
+  it('finds the lowest held line at any level and hart, or -1', () => {
+    const m = machine();
+    expect(m.c.nextLineInRange(L, L + 100)).toBe(-1);
+    m.c.store(1, BASE + 64n * 7n, bytes(1, 1));
+    m.c.load(0, BASE + 64n * 3n, 1);
+    expect(m.c.nextLineInRange(L, L + 100)).toBe(L + 3);
+    expect(m.c.nextLineInRange(L + 4, L + 100)).toBe(L + 7);
+    expect(m.c.nextLineInRange(L + 8, L + 100)).toBe(-1);
+    expect(m.c.nextLineInRange(L + 7, L + 7)).toBe(-1);
+    // Narrow ranges scan the range instead of the held lines: same answers.
+    expect(m.c.nextLineInRange(L + 7, L + 8)).toBe(L + 7);
+    expect(m.c.nextLineInRange(L + 2, L + 4)).toBe(L + 3);
+  });
+});
+
+describe('PhysMemory reads of untouched lines', () => {
+  it('read poison or boot-zeroed bytes without making lines, and refuse non-RAM', () => {
+    const mem = new PhysMemory([{ base: BASE, size: 0x10_0000n }]);
+    mem.zeroLines(BASE + 0x1000n, 0x1000n);
+    expect(Array.from(mem.read(BASE + 0xff0n, 32))).toEqual([...new Array(16).fill(POISON), ...new Array(16).fill(0)]);
+    expect(mem.touchedLines).toBe(0);
+    mem.write(BASE + 0x1000n, bytes(2, 9));
+    expect(Array.from(mem.read(BASE + 0xfffn, 4))).toEqual([POISON, 9, 9, 0]);
+    expect(() => mem.read(BASE + 0x10_0000n, 1)).toThrow(/outside RAM/);
+    expect(() => mem.read(BASE - 1n, 1)).toThrow(/outside RAM/);
+  });
+});
