@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    setupFiles: ['test/setup/fast-check.ts'],
+    setupFiles: ['test/setup/fast-check.ts', 'test/setup/kstack.ts'],
     include: ['test/**/*.test.ts'],
     // Property files are CPU-bound: use every core (vitest's default leaves one idle).
     maxWorkers: availableParallelism(),

@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     // Pins the fast-check seed and caps numRuns under Stryker (properties/settings.ts);
     // without it the mutant runs cannot find the dry run's test names (toolchain notes C1).
-    setupFiles: ['test/setup/fast-check.ts'],
+    setupFiles: ['test/setup/fast-check.ts', 'test/setup/kstack.ts'],
     // Unit, property and golden tests. Not test/detect (3000 sequences per fault, not reduced under
     // Stryker) and not test/e2e (CLI subprocesses): they would dominate every mutant's run.
     include: ['test/unit/**/*.test.ts', 'test/props/**/*.test.ts', 'test/golden/**/*.test.ts'],
