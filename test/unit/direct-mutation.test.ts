@@ -175,4 +175,14 @@ describe('dma_direct_supported', () => {
   });
 });
 
-void MiB;
+
+
+describe('dma_direct_supported with CONFIG_ZONE_DMA', () => {
+  it('RAM ending below the ZONE_DMA limit: the last page of RAM decides, not zone_dma_bits', () => {
+    const p = profile('three-zone-5.10');
+    const m = buildMachine({ ...p, memory: [{ base: 0n, size: 12n * MiB }] });
+    const d = dev(m, 'sdhci0');
+    expect(dma_direct_supported(m, d, 12n * MiB - 4096n)).toBe(true);
+    expect(dma_direct_supported(m, d, 12n * MiB - 4097n)).toBe(false);
+  });
+});
