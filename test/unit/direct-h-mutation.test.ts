@@ -2,9 +2,7 @@
 // exact outcomes that StrykerJS showed no other test pins down
 // (bench/mutation-equivalents.md lists the survivors that cannot be killed).
 import { describe, expect, it } from 'vitest';
-import type { Profile } from '../../reference/config/profile.ts';
-import { findProfile } from '../../reference/config/profiles.ts';
-import { buildMachine, type Machine } from '../../reference/system.ts';
+import type { Machine } from '../../reference/system.ts';
 import type { device } from '../../reference/include/linux/device.ts';
 import { dma_direct_sync_single_for_cpu, dma_direct_sync_single_for_device } from '../../reference/kernel/dma/direct.h.ts';
 import { dma_capable } from '../../reference/include/linux/dma-direct.ts';
@@ -14,20 +12,9 @@ import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE } from '../../referen
 import { cpuStore } from '../../reference/hw/cpu.ts';
 import { phys_to_virt } from '../../reference/arch/riscv/pgtable.ts';
 import { lineOf } from '../../reference/mm/memory.ts';
+import { machine, dev } from '../support/machines.ts';
 
 const PA = 0x4000_0000n;
-
-function machine(name: string, kconfig: Record<string, boolean> = {}): Machine {
-  const p: Profile | undefined = findProfile(name);
-  if (p === undefined) throw new Error(`no profile ${name}`);
-  return buildMachine({ ...p, kconfig: { ...p.kconfig, ...kconfig } });
-}
-
-function dev(m: Machine, name: string): device {
-  const d = m.devices.find((x) => x.name === name);
-  if (d === undefined) throw new Error(`no device ${name}`);
-  return d;
-}
 
 describe('sync_single on a coherent device: no cache maintenance', () => {
   it('a dirty CPU line stays dirty through for_device and for_cpu', () => {

@@ -20,6 +20,7 @@ import { isLinearMapAddr } from '../../reference/arch/riscv/pgtable.ts';
 import { is_vmalloc_addr } from '../../reference/mm/vmalloc.ts';
 import { cpuLoad, cpuStore } from '../../reference/hw/cpu.ts';
 import { DMA_BIT_MASK, ModelError, PFN_PHYS } from '../../reference/types.ts';
+import { dev } from '../support/machines.ts';
 
 const MiB = 1n << 20n;
 const GiB = 1n << 30n;
@@ -34,12 +35,6 @@ function profile(name: string): Profile {
 function withKconfig(name: string, kconfig: Record<string, boolean>, faults: string[] = []): Machine {
   const p = profile(name);
   return buildMachine({ ...p, kconfig: { ...p.kconfig, ...kconfig }, faults: [...p.faults, ...faults] as Profile['faults'] });
-}
-
-function dev(m: Machine, name: string): device {
-  const d = m.devices.find((x) => x.name === name);
-  if (d === undefined) throw new Error(`no device ${name}`);
-  return d;
 }
 
 /** A 64-bit device whose range map covers only the low 4 GiB (identity). */

@@ -1,10 +1,7 @@
 // reference/kernel/dma/mapping.ts: exact outcomes that StrykerJS showed no other test
 // pins down (bench/mutation-equivalents.md lists the survivors that cannot be killed).
 import { describe, expect, it } from 'vitest';
-import type { Profile } from '../../reference/config/profile.ts';
-import { findProfile } from '../../reference/config/profiles.ts';
-import { buildMachine, type Machine } from '../../reference/system.ts';
-import type { device } from '../../reference/include/linux/device.ts';
+import type { Machine } from '../../reference/system.ts';
 import {
   dma_addressing_limited,
   dma_alloc_attrs,
@@ -14,18 +11,7 @@ import {
 } from '../../reference/kernel/dma/mapping.ts';
 import { gfpFlags } from '../../reference/include/linux/gfp.ts';
 import { DMA_BIT_MASK } from '../../reference/types.ts';
-
-function machine(name: string, kconfig: Record<string, boolean> = {}): Machine {
-  const p: Profile | undefined = findProfile(name);
-  if (p === undefined) throw new Error(`no profile ${name}`);
-  return buildMachine({ ...p, kconfig: { ...p.kconfig, ...kconfig } });
-}
-
-function dev(m: Machine, name: string): device {
-  const d = m.devices.find((x) => x.name === name);
-  if (d === undefined) throw new Error(`no device ${name}`);
-  return d;
-}
+import { machine, dev } from '../support/machines.ts';
 
 describe('get_dma_ops', () => {
   it('CONFIG_DMA_OPS with no dev->dma_ops: NULL, so the direct path', () => {

@@ -20,17 +20,12 @@ import { dma_alloc_contiguous } from '../../reference/kernel/dma/contiguous.ts';
 import { dma_alloc_attrs } from '../../reference/kernel/dma/mapping.ts';
 import type { device } from '../../reference/include/linux/device.ts';
 import { ModelError } from '../../reference/types.ts';
+import { dev } from '../support/machines.ts';
 
 function profile(name: string): Profile {
   const p = findProfile(name);
   if (p === undefined) throw new Error(`no profile ${name}`);
   return p;
-}
-
-function dev(m: Machine, name: string): device {
-  const d = m.devices.find((x) => x.name === name);
-  if (d === undefined) throw new Error(`no device ${name}`);
-  return d;
 }
 
 /** Runs f inside a frame named fn, as a kernel function calling it would. */

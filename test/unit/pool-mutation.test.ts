@@ -5,7 +5,6 @@ import type { Profile } from '../../reference/config/profile.ts';
 import { findProfile } from '../../reference/config/profiles.ts';
 import { buildMachine, type Machine } from '../../reference/system.ts';
 import { gfpFlags } from '../../reference/include/linux/gfp.ts';
-import type { device } from '../../reference/include/linux/device.ts';
 import {
   atomicPoolsOf,
   atomicPoolSummary,
@@ -20,6 +19,7 @@ import { gen_pool_avail, gen_pool_size } from '../../reference/lib/genalloc.ts';
 import { alloc_pages, __free_pages, zoneOfPfn, ZoneType } from '../../reference/mm/page_alloc.ts';
 import { isLinearMapAddr, page_address } from '../../reference/arch/riscv/pgtable.ts';
 import { ENOMEM, PHYS_PFN } from '../../reference/types.ts';
+import { dev } from '../support/machines.ts';
 
 const KiB = 1n << 10n;
 const MiB = 1n << 20n;
@@ -30,12 +30,6 @@ function profile(name: string): Profile {
   const p = findProfile(name);
   if (p === undefined) throw new Error(`no profile ${name}`);
   return p;
-}
-
-function dev(m: Machine, name: string): device {
-  const d = m.devices.find((x) => x.name === name);
-  if (d === undefined) throw new Error(`no device ${name}`);
-  return d;
 }
 
 /** Take every free page the gfp can reach (largest blocks first); returns what was taken. */

@@ -25,6 +25,7 @@ import { cpuLoad } from '../../reference/hw/cpu.ts';
 import { allocatedPages, zoneOfPfn, ZoneType } from '../../reference/mm/page_alloc.ts';
 import { Tracer, setTracer } from '../../reference/trace.ts';
 import { DMA_BIT_MASK, ENOMEM, PAGE_SHIFT, PHYS_PFN } from '../../reference/types.ts';
+import { dev } from '../support/machines.ts';
 
 const KiB = 1n << 10n;
 const MiB = 1n << 20n;
@@ -52,12 +53,6 @@ function plainRam(size: bigint, kernel: '5.10' | '6.6' = '6.6', cmdline = ''): P
     cmdline,
     platform: { ...base.platform, swiotlbSlots: 0 },
   };
-}
-
-function dev(m: Machine, name: string): device {
-  const d = m.devices.find((x) => x.name === name);
-  if (d === undefined) throw new Error(`no device ${name}`);
-  return d;
 }
 
 function traced<T>(f: () => T): { value: T; fns: string[] } {
