@@ -3,93 +3,61 @@
 // fault takes to detect (bench/time-to-detect.ts; BENCH_SEEDS seeds, default 20).
 // Prints tables and writes bench/results.json. Timings are measurements, never assertions.
 
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import fc from 'fast-check';
+import { fileURLToPath } from 'node:url';
 import { CORRECT_PROFILES } from '../reference/config/profiles.ts';
-import type { Profile } from '../reference/config/profile.ts';
-import { HARNESSES, type AnyHarness } from '../properties/catalog.ts';
-import { runSequence } from '../model/harness.ts';
-import { checkProperty, sequenceArb } from '../properties/run.ts';
+import { HARNESSES } from '../properties/catalog.ts';
+import { SEQUENCES, scaled, type Row } from './throughput.ts';
 import { runTimeToDetect } from './time-to-detect.ts';
 
-const SEQUENCES = Number(process.env.BENCH_SEQUENCES ?? 500);
-
-interface Row {
-  harness: string;
-  profile: string;
-  sequences: number;
-  ops: number;
-  seqPerSec: number;
-  opsPerSec: number;
-  propertySeqPerSec: number;
-  /** Highest heapUsed seen (sampled every 25 sequences), MiB. */
-  peakHeapMiB: number;
+/** One measurement in a fresh process (bench/throughput.ts says why), same loader flags as this one. */
+function measure(harness: string, profile: string, mibs?: number): Row {
+  const script = fileURLToPath(new URL('./throughput.ts', import.meta.url));
+  const args = [...process.execArgv, script, harness, profile, ...(mibs === undefined ? [] : [String(mibs)])];
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop()!) as Row;
 }
 
-function throughput(h: AnyHarness, p: Profile): Row {
-  const invs = h.invariants.map((i) => i.name);
-  const seqs = fc.sample(sequenceArb(h, p, h.maxOps ?? 60), { numRuns: SEQUENCES, seed: 1 });
-  let ops = 0;
-  for (const s of seqs) ops += s.length + (h.finalOps ? h.finalOps().length : 0);
-  let peak = 0;
-  const t0 = performance.now();
-  for (let i = 0; i < seqs.length; i++) {
-    runSequence(h, p, seqs[i], invs);
-    if (i % 25 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed);
-  }
-  const dt = (performance.now() - t0) / 1000;
-  // The whole property as the suite runs it: generation + execution + checks.
-  const t1 = performance.now();
-  checkProperty(h, p, invs, { numRuns: SEQUENCES, seed: 1 });
-  const dt2 = (performance.now() - t1) / 1000;
-  return {
-    harness: h.name,
-    profile: p.name,
-    sequences: SEQUENCES,
-    ops,
-    seqPerSec: Math.round(SEQUENCES / dt),
-    opsPerSec: Math.round(ops / dt),
-    propertySeqPerSec: Math.round(SEQUENCES / dt2),
-    peakHeapMiB: Math.round(peak / 2 ** 20),
-  };
-}
-
-function scaled(base: Profile, mibs: number): Profile {
-  const mib = (x: number) => BigInt(x) << 20n;
-  const size = mib(mibs);
-  return {
-    ...base,
-    name: `${base.name}@${mibs >= 1024 ? `${mibs / 1024}GiB` : `${mibs}MiB`}`,
-    memory: [{ base: 0x8000_0000n, size }],
-    reserved: [{ base: 0x8000_0000n, size: mib(2) }],
-  };
-}
+/** BENCH_PARTS=throughput,scale,detect picks parts; bench/results.json is written only by a full run. */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'throughput,scale,detect').split(','));
 
 function main(): void {
+  for (const x of PARTS) {
+    if (!['throughput', 'scale', 'detect'].includes(x)) {
+      console.error(`bench: unknown part "${x}" in BENCH_PARTS (throughput, scale, detect)`);
+      process.exit(2);
+    }
+  }
   const base = CORRECT_PROFILES.find((p) => p.name === 'c920-sg2042-6.6')!;
   const rows: Row[] = [];
-  for (const h of HARNESSES) if (h.appliesTo(base)) rows.push(throughput(h, base));
+  if (PARTS.has('throughput')) {
+  for (const h of HARNESSES) if (h.appliesTo(base)) rows.push(measure(h.name, base.name));
   console.log(`throughput on ${base.name} (${SEQUENCES} sequences each, invariants after every operation)`);
   console.log('(coherence is the mixed workload: kmalloc, map/unmap/sync in every direction, coherent buffers, CPU and device accesses, speculative fills, evictions)');
-  console.log('harness       seq/s     ops/s   property seq/s (with generation)');
-  for (const r of rows) console.log(`${r.harness.padEnd(12)} ${String(r.seqPerSec).padStart(6)} ${String(r.opsPerSec).padStart(9)} ${String(r.propertySeqPerSec).padStart(8)}`);
+  console.log('(each row in a fresh process; ops/s: median of 5 passes over the same sequences after 3 untimed ones; cold ops/s: the first pass)');
+  console.log('harness       seq/s     ops/s  cold ops/s   property seq/s (with generation)');
+  for (const r of rows) console.log(`${r.harness.padEnd(12)} ${String(r.seqPerSec).padStart(6)} ${String(r.opsPerSec).padStart(9)} ${String(r.coldOpsPerSec).padStart(11)} ${String(r.propertySeqPerSec).padStart(8)}`);
+  }
 
-  const scale: { ram: string; buddyOpsPerSec: number; opsPerSec: number; heapMiB: number; peakHeapMiB: number }[] = [];
+  const scale: { ram: string; buddyOpsPerSec: number; opsPerSec: number; peakHeapMiB: number }[] = [];
   const coh = HARNESSES.find((h) => h.name === 'coherence')!;
   const buddy = HARNESSES.find((h) => h.name === 'buddy')!;
-  console.log('\nscale: declared RAM vs cost (buddy + coherence harnesses)');
-  console.log('RAM        buddy ops/s  coherence ops/s  heap MiB  peak heap MiB');
-  for (const mibs of [256, 4096, 32768, 131072]) {
-    const p = scaled(base, mibs);
-    global.gc?.();
-    const b = throughput(buddy, p);
-    const c = throughput(coh, p);
-    const heap = Math.round(process.memoryUsage().heapUsed / 2 ** 20);
-    const peakHeap = Math.max(b.peakHeapMiB, c.peakHeapMiB);
-    scale.push({ ram: p.name.split('@')[1], buddyOpsPerSec: b.opsPerSec, opsPerSec: c.opsPerSec, heapMiB: heap, peakHeapMiB: peakHeap });
-    console.log(`${p.name.split('@')[1].padEnd(10)} ${String(b.opsPerSec).padStart(11)} ${String(c.opsPerSec).padStart(16)} ${String(heap).padStart(9)} ${String(peakHeap).padStart(14)}`);
+  if (PARTS.has('scale')) {
+    console.log('\nscale: declared RAM vs cost (buddy + coherence harnesses, peak heap of either run)');
+    console.log('RAM        buddy ops/s  coherence ops/s  peak heap MiB');
   }
+  for (const mibs of PARTS.has('scale') ? [256, 4096, 32768, 131072] : []) {
+    const b = measure(buddy.name, base.name, mibs);
+    const c = measure(coh.name, base.name, mibs);
+    const peakHeap = Math.max(b.peakHeapMiB, c.peakHeapMiB);
+    const ram = scaled(base, mibs).name.split('@')[1];
+    scale.push({ ram, buddyOpsPerSec: b.opsPerSec, opsPerSec: c.opsPerSec, peakHeapMiB: peakHeap });
+    console.log(`${ram.padEnd(10)} ${String(b.opsPerSec).padStart(11)} ${String(c.opsPerSec).padStart(16)} ${String(peakHeap).padStart(14)}`);
+  }
+  if (!PARTS.has('detect')) return;
   const timeToDetect = runTimeToDetect();
+  if (PARTS.size < 3) return;
   const out = { date: new Date().toISOString(), node: process.version, sequences: SEQUENCES, throughput: rows, scale, timeToDetect };
   writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
   console.log('\nwritten bench/results.json');

@@ -2,6 +2,7 @@
 // lists. Operations are plain JSON data (numbers and strings only) so that a
 // shrunk counterexample can be printed, saved and replayed as is.
 
+import './v8-tuning.ts';
 import type fc from 'fast-check';
 import type { Profile } from '../reference/config/profile.ts';
 import type { Invariant } from '../properties/invariant.ts';

@@ -14,8 +14,8 @@ import type { MemoryRange } from './config/profile.ts';
 import { kmallocCreate, type KmallocState, type SlabConfig } from './mm/slab.ts';
 import { swiotlbInit, type CpuMemAccess, type IoTlbMem } from './kernel/dma/swiotlb.ts';
 import { dmaDebugCreate, type DmaDebugState } from './kernel/dma/debug.ts';
-import { cpuLoad, cpuStore } from './hw/cpu.ts';
-import { page_address, phys_to_virt, walkPageTable } from './arch/riscv/pgtable.ts';
+import { cpuLoad, cpuMemset, cpuStore } from './hw/cpu.ts';
+import { page_address, phys_to_virt, shareLeafTables, walkPageTable } from './arch/riscv/pgtable.ts';
 import { coherentGlobalsCreate, dma_init_reserved_memory, type CoherentGlobals } from './kernel/dma/coherent.ts';
 import { reservedMemBoot, type OfReservedMem } from './drivers/of/of_reserved_mem.ts';
 import { ofPlatformPopulate } from './drivers/of/platform.ts';
@@ -24,7 +24,7 @@ import { cmaActivate, cmaReserve } from './kernel/dma/contiguous.ts';
 import type { cma } from './mm/cma.ts';
 import { L1_CACHE_BYTES, PAGE_SIZE } from './types.ts';
 import { isTracing } from './trace.ts';
-import { cloneGraph, reachable } from './boot-image.ts';
+import { compileClone, reachable } from './boot-image.ts';
 import { createTask, type task_struct } from './include/linux/sched.ts';
 
 /** include/linux/memblock.h default (riscv defines none). */
@@ -173,15 +173,17 @@ export function buildMachine(p: Profile): Machine {
   let img = bootImages.get(p);
   if (img === undefined || img.mutant !== activeMutant()) {
     const m = bootMachine(p);
-    img = { machine: m, shared: reachable(p), mutant: activeMutant() };
+    const shared = reachable(p);
+    for (const t of shareLeafTables(m.init_mm)) shared.add(t);
+    img = { copy: compileClone(m, shared), mutant: activeMutant() };
     bootImages.set(p, img);
   }
-  const m = cloneGraph(img.machine, img.shared);
+  const m = img.copy();
   bindMachineHooks(m);
   return m;
 }
 
-const bootImages = new WeakMap<Profile, { machine: Machine; shared: ReadonlySet<object>; mutant: unknown }>();
+const bootImages = new WeakMap<Profile, { copy: () => Machine; mutant: unknown }>();
 
 /**
  * Under StrykerJS every mutant lives in the code at once and a global selects
@@ -195,9 +197,9 @@ function activeMutant(): unknown {
 function bindMachineHooks(m: Machine): void {
   const init_mm = m.init_mm;
   // __GFP_ZERO pages: clear_page through the cacheable linear map.
-  m.mm.zeroPages = (pfn, order) => cpuStore(m, m.kernelHart, page_address(init_mm, pfn), new Uint8Array(PAGE_SIZE << order));
+  m.mm.zeroPages = (pfn, order) => cpuMemset(m, m.kernelHart, page_address(init_mm, pfn), 0, PAGE_SIZE << order);
   // __GFP_ZERO objects are cleared by the kernel through the cacheable linear map.
-  (m.slab.cfg as { zeroObject?: SlabConfig['zeroObject'] }).zeroObject = (pa, len) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), new Uint8Array(len));
+  (m.slab.cfg as { zeroObject?: SlabConfig['zeroObject'] }).zeroObject = (pa, len) => cpuMemset(m, m.kernelHart, phys_to_virt(init_mm, pa), 0, len);
   m.cpuMem = {
     load: (pa, len) => cpuLoad(m, m.kernelHart, phys_to_virt(init_mm, pa), len),
     store: (pa, data) => cpuStore(m, m.kernelHart, phys_to_virt(init_mm, pa), data),

@@ -315,7 +315,10 @@ function lineTarget(st: CoherenceState, where: LineSource, target: number, off: 
 
 function fill(n: number, val: number): Uint8Array {
   const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (val + i * 7) & 0xff;
+  // (val + 7i) & 0xff repeats every 256 bytes: write one period, then copy it (page-sized fills are common).
+  const period = Math.min(n, 256);
+  for (let i = 0; i < period; i++) b[i] = (val + i * 7) & 0xff;
+  for (let done = period; done < n; done *= 2) b.copyWithin(done, 0, Math.min(done, n - done));
   return b;
 }
 

@@ -3,8 +3,9 @@
 // riscv-c920-coherence.md §5.1). Not a kernel file: this is the hardware the
 // kernel's cache-maintenance instructions (reference/arch/riscv/cmo.ts) act on.
 //
-// Why capacity and replacement are not simulated: the caches are sparse maps
-// (line index -> line; absent = Invalid) with unbounded room. A real cache
+// Why capacity and replacement are not simulated: the caches are sparse (a
+// directory from line index to its copies in every L1 and L2; absent = Invalid)
+// with unbounded room. A real cache
 // evicts when a set fills, under a replacement policy that depends on timing
 // and on every other access. Instead, "the hardware evicted this line now" is
 // an explicit event (evictLine) that the generated sequence supplies at any
@@ -93,6 +94,19 @@ interface Line {
   data: Uint8Array;
 }
 
+/**
+ * Every cached copy of one line: one slot per hart (L1) and per cluster (L2),
+ * null where the line is Invalid. The caches are kept as this directory, keyed
+ * by line, rather than a map per cache: a store, fill or broadcast maintenance
+ * operation asks about the same line in every cache, which is then one lookup.
+ */
+interface LineCopies {
+  l1: (Line | null)[];
+  l2: (Line | null)[];
+  /** Valid copies in l1 and l2 together; the entry is removed when it reaches 0. */
+  count: number;
+}
+
 const LINE_MASK = BigInt(LINE_BYTES - 1);
 const SHIFT = BigInt(LINE_SHIFT);
 
@@ -100,9 +114,13 @@ export class C920Caches {
   readonly geometry: CacheGeometry;
   readonly mem: PhysMemory;
   readonly harts: number;
-  private readonly l1: Map<number, Line>[] = [];
-  /** null when the geometry has no L2. */
-  private readonly l2: Map<number, Line>[] | null;
+  /** Clusters with an L2: 0 when the geometry has none. */
+  private readonly l2Count: number;
+  private readonly dir = new Map<number, LineCopies>();
+  private copies = 0;
+  /** All-Invalid slot arrays that new directory entries copy (slice of a packed array is a memcpy). */
+  private readonly noL1: null[];
+  private readonly noL2: null[];
 
   constructor(geometry: CacheGeometry, mem: PhysMemory) {
     if (geometry.lineBytes !== LINE_BYTES) throw new ModelError(`cache line must be ${LINE_BYTES} bytes`);
@@ -113,16 +131,15 @@ export class C920Caches {
     this.geometry = geometry;
     this.mem = mem;
     this.harts = geometry.clusters * geometry.hartsPerCluster;
-    for (let h = 0; h < this.harts; h++) this.l1.push(new Map());
-    if (geometry.l2 === null) this.l2 = null;
-    else {
-      this.l2 = [];
-      for (let c = 0; c < geometry.clusters; c++) this.l2.push(new Map());
-    }
+    this.l2Count = geometry.l2 === null ? 0 : geometry.clusters;
+    this.noL1 = [];
+    for (let h = 0; h < this.harts; h++) this.noL1.push(null);
+    this.noL2 = [];
+    for (let c = 0; c < this.l2Count; c++) this.noL2.push(null);
   }
 
   get hasL2(): boolean {
-    return this.l2 !== null;
+    return this.l2Count > 0;
   }
 
   clusterOf(hart: number): number {
@@ -141,8 +158,8 @@ export class C920Caches {
     let done = 0;
     while (done < len) {
       const n = Math.min(LINE_BYTES - off, len - done);
-      const l = this.fillL1(hart, line);
-      out.set(l.data.subarray(off, off + n), done);
+      const d = this.fillL1(hart, line, null, 0).data;
+      for (let i = 0; i < n; i++) out[done + i] = d[off + i];
       done += n;
       off = 0;
       line++;
@@ -158,9 +175,14 @@ export class C920Caches {
     let done = 0;
     while (done < data.length) {
       const n = Math.min(LINE_BYTES - off, data.length - done);
-      const l = this.fillL1(hart, line); // read for ownership
+      // Read for ownership; a whole-line store gives the L1 its bytes directly instead of copying the L2's first.
+      const whole = off === 0 && n === LINE_BYTES;
+      const l = this.fillL1(hart, line, whole ? data : null, done);
       this.claimExclusive(hart, line);
-      l.data.set(data.subarray(done, done + n), off);
+      if (!whole) {
+        const d = l.data;
+        for (let i = 0; i < n; i++) d[off + i] = data[done + i];
+      }
       l.dirty = true;
       done += n;
       off = 0;
@@ -175,7 +197,7 @@ export class C920Caches {
    */
   speculativeFill(hart: number, line: number): void {
     this.checkHart(hart);
-    this.fillL1(hart, line);
+    this.fillL1(hart, line, null, 0);
   }
 
   /**
@@ -186,20 +208,21 @@ export class C920Caches {
    */
   evictLine(hart: number, level: CacheLevel, line: number): void {
     this.checkHart(hart);
+    const e = this.dir.get(line);
     if (level === 'L1') {
-      const l = this.l1[hart].get(line);
-      if (l === undefined) return;
-      if (l.dirty) this.writeDownL1(hart, line, l);
-      this.l1[hart].delete(line);
+      const l = e?.l1[hart];
+      if (e === undefined || l == null) return;
+      if (l.dirty) this.writeDownL1(hart, line, l, e);
+      this.dropL1(line, e, hart);
       return;
     }
-    if (this.l2 === null) return;
+    if (this.l2Count === 0) return;
     const c = this.clusterOf(hart);
-    const x = this.l2[c].get(line);
-    if (x === undefined) return;
-    this.backInvalidate(c, line, x, true);
+    const x = e?.l2[c];
+    if (e === undefined || x == null) return;
+    this.backInvalidate(c, line, e, x, true);
     if (x.dirty) this.mem.writeLine(line, x.data);
-    this.l2[c].delete(line);
+    this.dropL2(line, e, c);
   }
 
   // ---- line maintenance (broadcast to every L1 and every L2) --------------
@@ -207,17 +230,19 @@ export class C920Caches {
   /** Write back dirty copies; they stay valid. 'L1': L1 data goes to L2 only. */
   cleanLine(hart: number, line: number, scope: LineOpScope): void {
     this.checkHart(hart);
+    const e = this.dir.get(line);
+    if (e === undefined) return;
     for (let g = 0; g < this.harts; g++) {
-      const l = this.l1[g].get(line);
-      if (l !== undefined && l.dirty) {
-        this.writeDownL1(g, line, l);
+      const l = e.l1[g];
+      if (l !== null && l.dirty) {
+        this.writeDownL1(g, line, l, e);
         l.dirty = false;
       }
     }
-    if (scope === 'L1' || this.l2 === null) return;
-    for (const m of this.l2) {
-      const x = m.get(line);
-      if (x !== undefined && x.dirty) {
+    if (scope === 'L1') return;
+    for (let c = 0; c < this.l2Count; c++) {
+      const x = e.l2[c];
+      if (x !== null && x.dirty) {
         this.mem.writeLine(line, x.data);
         x.dirty = false;
       }
@@ -227,37 +252,43 @@ export class C920Caches {
   /** Drop every copy without write-back: dirty data is lost. */
   invalLine(hart: number, line: number, scope: LineOpScope): void {
     this.checkHart(hart);
-    for (let g = 0; g < this.harts; g++) this.l1[g].delete(line);
-    if (scope === 'L1' || this.l2 === null) return;
-    for (const m of this.l2) m.delete(line);
+    const e = this.dir.get(line);
+    if (e === undefined) return;
+    for (let g = 0; g < this.harts; g++) if (e.l1[g] !== null) this.dropL1(line, e, g);
+    if (scope === 'L1') return;
+    for (let c = 0; c < this.l2Count; c++) if (e.l2[c] !== null) this.dropL2(line, e, c);
   }
 
   /** Clean then invalidate. 'L1': dirty L1 data lands in the L2, which keeps the line. */
   flushLine(hart: number, line: number, scope: LineOpScope): void {
     this.checkHart(hart);
+    const e = this.dir.get(line);
+    if (e === undefined) return;
     for (let g = 0; g < this.harts; g++) {
-      const l = this.l1[g].get(line);
-      if (l === undefined) continue;
-      if (l.dirty) this.writeDownL1(g, line, l);
-      this.l1[g].delete(line);
+      const l = e.l1[g];
+      if (l === null) continue;
+      if (l.dirty) this.writeDownL1(g, line, l, e);
+      this.dropL1(line, e, g);
     }
-    if (scope === 'L1' || this.l2 === null) return;
-    for (const m of this.l2) {
-      const x = m.get(line);
-      if (x === undefined) continue;
+    if (scope === 'L1') return;
+    for (let c = 0; c < this.l2Count; c++) {
+      const x = e.l2[c];
+      if (x === null) continue;
       if (x.dirty) this.mem.writeLine(line, x.data);
-      m.delete(line);
+      this.dropL2(line, e, c);
     }
   }
 
   // ---- whole-cache maintenance (local hart / one cluster) -----------------
+  // These walk the whole directory: they are rare, and it holds only the lines a sequence touched.
 
   /** th.dcache.call: dirty L1 lines of this hart written down (to L2), all stay valid. */
   l1CleanAll(hart: number): void {
     this.checkHart(hart);
-    for (const [line, l] of this.l1[hart]) {
-      if (l.dirty) {
-        this.writeDownL1(hart, line, l);
+    for (const [line, e] of this.dir) {
+      const l = e.l1[hart];
+      if (l !== null && l.dirty) {
+        this.writeDownL1(hart, line, l, e);
         l.dirty = false;
       }
     }
@@ -266,14 +297,18 @@ export class C920Caches {
   /** th.dcache.iall: this hart's L1 emptied, dirty data lost. */
   l1InvalAll(hart: number): void {
     this.checkHart(hart);
-    this.l1[hart].clear();
+    for (const [line, e] of this.dir) if (e.l1[hart] !== null) this.dropL1(line, e, hart);
   }
 
   /** th.dcache.ciall: this hart's L1 written down and emptied. */
   l1FlushAll(hart: number): void {
     this.checkHart(hart);
-    for (const [line, l] of this.l1[hart]) if (l.dirty) this.writeDownL1(hart, line, l);
-    this.l1[hart].clear();
+    for (const [line, e] of this.dir) {
+      const l = e.l1[hart];
+      if (l === null) continue;
+      if (l.dirty) this.writeDownL1(hart, line, l, e);
+      this.dropL1(line, e, hart);
+    }
   }
 
   /**
@@ -282,10 +317,11 @@ export class C920Caches {
    * (UNVERIFIED whether hardware cleans L1 first; callers run dcache.call first).
    */
   l2CleanAll(cluster: number): void {
-    if (this.l2 === null) return; // no L2: the instruction is a NOP
+    if (this.l2Count === 0) return; // no L2: the instruction is a NOP
     this.checkCluster(cluster);
-    for (const [line, x] of this.l2[cluster]) {
-      if (x.dirty) {
+    for (const [line, e] of this.dir) {
+      const x = e.l2[cluster];
+      if (x !== null && x.dirty) {
         this.mem.writeLine(line, x.data);
         x.dirty = false;
       }
@@ -294,19 +330,23 @@ export class C920Caches {
 
   /** th.l2cache.iall: the cluster's L2 and (inclusivity) its L1s emptied, dirty data lost. */
   l2InvalAll(cluster: number): void {
-    if (this.l2 === null) return;
+    if (this.l2Count === 0) return;
     this.checkCluster(cluster);
-    for (const g of this.hartsOf(cluster)) this.l1[g].clear();
-    this.l2[cluster].clear();
+    for (const g of this.hartsOf(cluster)) this.l1InvalAll(g);
+    for (const [line, e] of this.dir) if (e.l2[cluster] !== null) this.dropL2(line, e, cluster);
   }
 
   /** th.l2cache.ciall: L1s of the cluster written into the L2, then the L2 to memory; all emptied. */
   l2FlushAll(cluster: number): void {
-    if (this.l2 === null) return;
+    if (this.l2Count === 0) return;
     this.checkCluster(cluster);
     for (const g of this.hartsOf(cluster)) this.l1FlushAll(g);
-    for (const [line, x] of this.l2[cluster]) if (x.dirty) this.mem.writeLine(line, x.data);
-    this.l2[cluster].clear();
+    for (const [line, e] of this.dir) {
+      const x = e.l2[cluster];
+      if (x === null) continue;
+      if (x.dirty) this.mem.writeLine(line, x.data);
+      this.dropL2(line, e, cluster);
+    }
   }
 
   // ---- coherent (snooping) device ----------------------------------------
@@ -349,97 +389,91 @@ export class C920Caches {
 
   /** State of `line` in hart `where`'s L1 or cluster `where`'s L2. */
   lineState(where: number, level: CacheLevel, line: number): LineStateName {
-    const l = this.levelMap(where, level)?.get(line);
-    return l === undefined ? 'I' : l.dirty ? 'D' : 'C';
+    const l = this.copyAt(where, level, line);
+    return l === null ? 'I' : l.dirty ? 'D' : 'C';
   }
 
   /** A copy of the line's cached bytes, or null if Invalid there. */
   lineBytes(where: number, level: CacheLevel, line: number): Uint8Array | null {
-    const l = this.levelMap(where, level)?.get(line);
-    return l === undefined ? null : l.data.slice();
+    const l = this.copyAt(where, level, line);
+    return l === null ? null : l.data.slice();
   }
 
   *cachedLines(): IterableIterator<CachedLineInfo> {
     for (let h = 0; h < this.harts; h++) {
-      for (const [line, l] of this.l1[h]) yield { level: 'L1', where: h, line, state: l.dirty ? 'D' : 'C' };
+      for (const [line, e] of this.dir) {
+        const l = e.l1[h];
+        if (l !== null) yield { level: 'L1', where: h, line, state: l.dirty ? 'D' : 'C' };
+      }
     }
-    if (this.l2 === null) return;
-    for (let c = 0; c < this.l2.length; c++) {
-      for (const [line, x] of this.l2[c]) yield { level: 'L2', where: c, line, state: x.dirty ? 'D' : 'C' };
+    for (let c = 0; c < this.l2Count; c++) {
+      for (const [line, e] of this.dir) {
+        const x = e.l2[c];
+        if (x !== null) yield { level: 'L2', where: c, line, state: x.dirty ? 'D' : 'C' };
+      }
     }
   }
 
   /** Whether any cache holds any line in [first, end): lets range maintenance skip what cannot change anything. */
   hasLineInRange(first: number, end: number): boolean {
-    const maps = this.l2 === null ? this.l1 : [...this.l1, ...this.l2];
-    let held = 0;
-    for (const mp of maps) held += mp.size;
-    if (held === 0) return false;
-    if (held < end - first) {
-      for (const mp of maps) for (const line of mp.keys()) if (line >= first && line < end) return true;
-      return false;
-    }
-    for (let l = first; l < end; l++) for (const mp of maps) if (mp.has(l)) return true;
-    return false;
+    return this.nextLineInRange(first, end) >= 0;
   }
 
   /** The lowest line in [first, end) that any cache holds, or -1: range maintenance jumps over the rest. */
   nextLineInRange(first: number, end: number): number {
-    const maps = this.l2 === null ? this.l1 : [...this.l1, ...this.l2];
-    let held = 0;
-    for (const mp of maps) held += mp.size;
+    const held = this.dir.size;
     if (held === 0 || end <= first) return -1;
     if (held < end - first) {
       let best = -1;
-      for (const mp of maps) for (const line of mp.keys()) if (line >= first && line < end && (best < 0 || line < best)) best = line;
+      for (const line of this.dir.keys()) if (line >= first && line < end && (best < 0 || line < best)) best = line;
       return best;
     }
-    for (let l = first; l < end; l++) for (const mp of maps) if (mp.has(l)) return l;
+    for (let l = first; l < end; l++) if (this.dir.has(l)) return l;
     return -1;
   }
 
   /** Valid lines held in all caches (the model's cost follows this, not the cache sizes). */
   get lineCount(): number {
-    let n = 0;
-    for (const m of this.l1) n += m.size;
-    if (this.l2 !== null) for (const m of this.l2) n += m.size;
-    return n;
+    return this.copies;
   }
 
-  /** The model's own invariants (inclusivity, single writer, copy agreement); a message or null. */
+  /** The model's own invariants (inclusivity, single writer, copy agreement, directory counts); a message or null. */
   checkInvariants(): string | null {
-    for (let h = 0; h < this.harts; h++) {
-      const c = Math.floor(h / this.geometry.hartsPerCluster);
-      for (const [line, l] of this.l1[h]) {
-        const x = this.l2?.[c].get(line);
-        if (this.l2 !== null && x === undefined) return `L1 of hart ${h} holds line ${line} absent from L2 ${c}`;
-        if (!l.dirty && x !== undefined && !sameBytes(l.data, x.data)) {
-          return `clean L1 line ${line} of hart ${h} differs from L2 ${c}`;
-        }
+    let total = 0;
+    for (const [line, e] of this.dir) {
+      let n = 0;
+      for (let h = 0; h < this.harts; h++) {
+        const l = e.l1[h];
+        if (l === null) continue;
+        n++;
+        const c = Math.floor(h / this.geometry.hartsPerCluster);
+        const x = this.l2Count > 0 ? e.l2[c] : null;
+        if (this.l2Count > 0 && x === null) return `L1 of hart ${h} holds line ${line} absent from L2 ${c}`;
+        if (!l.dirty && x !== null && !sameBytes(l.data, x.data)) return `clean L1 line ${line} of hart ${h} differs from L2 ${c}`;
         if (!l.dirty) continue;
         for (let g = 0; g < this.harts; g++) {
-          if (g !== h && this.l1[g].has(line)) return `line ${line} dirty in hart ${h} but also cached by hart ${g}`;
+          if (g !== h && e.l1[g] !== null) return `line ${line} dirty in hart ${h} but also cached by hart ${g}`;
         }
-        if (this.l2 !== null) {
-          for (let d = 0; d < this.l2.length; d++) {
-            if (d !== c && this.l2[d].has(line)) return `line ${line} dirty in hart ${h} but also in L2 ${d}`;
-          }
+        for (let d = 0; d < this.l2Count; d++) {
+          if (d !== c && e.l2[d] !== null) return `line ${line} dirty in hart ${h} but also in L2 ${d}`;
         }
       }
-    }
-    if (this.l2 !== null) {
-      for (let c = 0; c < this.l2.length; c++) {
-        for (const [line, x] of this.l2[c]) {
-          if (!x.dirty) continue;
-          for (let d = 0; d < this.l2.length; d++) {
-            const y = this.l2[d].get(line);
-            if (d === c || y === undefined) continue;
-            if (y.dirty) return `line ${line} dirty in L2 ${c} and L2 ${d}`;
-            if (!sameBytes(x.data, y.data)) return `line ${line} in L2 ${d} differs from its dirty owner L2 ${c}`;
-          }
+      for (let c = 0; c < this.l2Count; c++) {
+        const x = e.l2[c];
+        if (x === null) continue;
+        n++;
+        if (!x.dirty) continue;
+        for (let d = 0; d < this.l2Count; d++) {
+          const y = e.l2[d];
+          if (d === c || y === null) continue;
+          if (y.dirty) return `line ${line} dirty in L2 ${c} and L2 ${d}`;
+          if (!sameBytes(x.data, y.data)) return `line ${line} in L2 ${d} differs from its dirty owner L2 ${c}`;
         }
       }
+      if (n === 0 || n !== e.count) return `directory entry of line ${line} counts ${e.count} copies, holds ${n}`;
+      total += n;
     }
+    if (total !== this.copies) return `directory counts ${this.copies} copies, holds ${total}`;
     return null;
   }
 
@@ -460,106 +494,153 @@ export class C920Caches {
     return out;
   }
 
-  private levelMap(where: number, level: CacheLevel): Map<number, Line> | undefined {
-    if (level === 'L1') {
-      this.checkHart(where);
-      return this.l1[where];
-    }
-    if (this.l2 === null) return undefined;
-    this.checkCluster(where);
-    return this.l2[where];
+  /** The copy in hart `where`'s L1 or cluster `where`'s L2 (null: Invalid, or no L2 exists). */
+  private copyAt(where: number, level: CacheLevel, line: number): Line | null {
+    if (level === 'L1') this.checkHart(where);
+    else if (this.l2Count === 0) return null;
+    else this.checkCluster(where);
+    const e = this.dir.get(line);
+    if (e === undefined) return null;
+    return level === 'L1' ? e.l1[where] : e.l2[where];
   }
 
-  /** The hart's L1 line, allocated Clean on a miss with the coherent value. */
-  private fillL1(hart: number, line: number): Line {
-    const have = this.l1[hart].get(line);
-    if (have !== undefined) return have;
+  private entryFor(line: number): LineCopies {
+    let e = this.dir.get(line);
+    if (e === undefined) {
+      e = { l1: this.noL1.slice() as (Line | null)[], l2: this.noL2.slice() as (Line | null)[], count: 0 };
+      this.dir.set(line, e);
+    }
+    return e;
+  }
+
+  private dropL1(line: number, e: LineCopies, hart: number): void {
+    e.l1[hart] = null;
+    this.dropped(line, e);
+  }
+
+  private dropL2(line: number, e: LineCopies, cluster: number): void {
+    e.l2[cluster] = null;
+    this.dropped(line, e);
+  }
+
+  private dropped(line: number, e: LineCopies): void {
+    this.copies--;
+    if (--e.count === 0) this.dir.delete(line);
+  }
+
+  /**
+   * The hart's L1 line, allocated Clean on a miss with the coherent value. With
+   * `whole` (a store about to overwrite the line): the line holds whole[from..from+64)
+   * instead, the caller makes it Dirty; the L2 below is filled as on any miss.
+   */
+  private fillL1(hart: number, line: number, whole: Uint8Array | null, from: number): Line {
+    const found = this.dir.get(line);
+    const have = found === undefined ? null : found.l1[hart];
+    if (have !== null) {
+      if (whole !== null) for (let i = 0; i < LINE_BYTES; i++) have.data[i] = whole[from + i];
+      return have;
+    }
     // A dirty copy in another L1 (at most one) is written down to its next level first.
-    for (let g = 0; g < this.harts; g++) {
-      if (g === hart) continue;
-      const o = this.l1[g].get(line);
-      if (o !== undefined && o.dirty) {
-        this.writeDownL1(g, line, o);
-        o.dirty = false;
+    if (found !== undefined) {
+      for (let g = 0; g < this.harts; g++) {
+        const o = found.l1[g];
+        if (g !== hart && o !== null && o.dirty) {
+          this.writeDownL1(g, line, o, found);
+          o.dirty = false;
+        }
       }
     }
-    let data: Uint8Array;
-    if (this.l2 === null) data = this.mem.readLine(line);
+    let data: Uint8Array | null = null;
+    let e = found;
+    if (this.l2Count === 0) data = this.mem.readLine(line);
     else {
       const c = Math.floor(hart / this.geometry.hartsPerCluster);
-      let x = this.l2[c].get(line);
-      if (x === undefined) {
+      let x = e === undefined ? null : e.l2[c];
+      if (x === null) {
         let src: Uint8Array | null = null;
-        for (const m of this.l2) {
-          const y = m.get(line);
-          if (y !== undefined && y.dirty) {
-            src = y.data.slice();
-            break;
+        if (e !== undefined) {
+          for (let d = 0; d < this.l2Count; d++) {
+            const y = e.l2[d];
+            if (y !== null && y.dirty) {
+              src = y.data.slice();
+              break;
+            }
           }
         }
+        // readLine may refuse (outside RAM): no entry is made before it succeeds.
         x = { dirty: false, data: src ?? this.mem.readLine(line) };
-        this.l2[c].set(line, x);
+        e ??= this.entryFor(line);
+        e.l2[c] = x;
+        e.count++;
+        this.copies++;
       }
-      data = x.data.slice();
+      if (whole === null) data = x.data.slice();
     }
-    const l: Line = { dirty: false, data };
-    this.l1[hart].set(line, l);
+    if (whole !== null) {
+      data ??= new Uint8Array(LINE_BYTES);
+      for (let i = 0; i < LINE_BYTES; i++) data[i] = whole[from + i];
+    }
+    e ??= this.entryFor(line);
+    const l: Line = { dirty: false, data: data! };
+    e.l1[hart] = l;
+    e.count++;
+    this.copies++;
     return l;
   }
 
   /** After fillL1: remove every other copy so this hart is the single writer. */
   private claimExclusive(hart: number, line: number): void {
-    for (let g = 0; g < this.harts; g++) if (g !== hart) this.l1[g].delete(line);
-    if (this.l2 === null) return;
+    const e = this.dir.get(line)!;
+    for (let g = 0; g < this.harts; g++) if (g !== hart && e.l1[g] !== null) this.dropL1(line, e, g);
+    if (this.l2Count === 0) return;
     const c = Math.floor(hart / this.geometry.hartsPerCluster);
-    const own = this.l2[c].get(line);
-    for (let d = 0; d < this.l2.length; d++) {
-      if (d === c) continue;
-      const y = this.l2[d].get(line);
-      if (y === undefined) continue;
+    const own = e.l2[c];
+    for (let d = 0; d < this.l2Count; d++) {
+      const y = e.l2[d];
+      if (d === c || y === null) continue;
       // Our copy came from this owner, so only the write-back duty moves.
-      if (y.dirty && own !== undefined) own.dirty = true;
-      this.l2[d].delete(line);
+      if (y.dirty && own !== null) own.dirty = true;
+      this.dropL2(line, e, d);
     }
   }
 
   /** Dirty L1 data to the next level: the cluster's L2 line (inclusive, so present) or memory. */
-  private writeDownL1(hart: number, line: number, l: Line): void {
-    if (this.l2 === null) {
+  private writeDownL1(hart: number, line: number, l: Line, e: LineCopies): void {
+    if (this.l2Count === 0) {
       this.mem.writeLine(line, l.data);
       return;
     }
     const c = Math.floor(hart / this.geometry.hartsPerCluster);
-    const x = this.l2[c].get(line);
-    if (x === undefined) throw new ModelError(`inclusivity broken: line ${line} in L1 of hart ${hart} but not in L2 ${c}`);
+    const x = e.l2[c];
+    if (x === null) throw new ModelError(`inclusivity broken: line ${line} in L1 of hart ${hart} but not in L2 ${c}`);
     x.data.set(l.data);
     x.dirty = true;
   }
 
   /** Remove the cluster's L1 copies of an L2 line; with writeBack their dirty bytes go into it first. */
-  private backInvalidate(cluster: number, line: number, x: Line, writeBack: boolean): void {
+  private backInvalidate(cluster: number, line: number, e: LineCopies, x: Line, writeBack: boolean): void {
     const k = this.geometry.hartsPerCluster;
     for (let g = cluster * k; g < (cluster + 1) * k; g++) {
-      const l = this.l1[g].get(line);
-      if (l === undefined) continue;
+      const l = e.l1[g];
+      if (l === null) continue;
       if (writeBack && l.dirty) {
         x.data.set(l.data);
         x.dirty = true;
       }
-      this.l1[g].delete(line);
+      this.dropL1(line, e, g);
     }
   }
 
   private newestDirty(line: number): Uint8Array | null {
-    for (const m of this.l1) {
-      const l = m.get(line);
-      if (l !== undefined && l.dirty) return l.data;
+    const e = this.dir.get(line);
+    if (e === undefined) return null;
+    for (let g = 0; g < this.harts; g++) {
+      const l = e.l1[g];
+      if (l !== null && l.dirty) return l.data;
     }
-    if (this.l2 !== null) {
-      for (const m of this.l2) {
-        const x = m.get(line);
-        if (x !== undefined && x.dirty) return x.data;
-      }
+    for (let c = 0; c < this.l2Count; c++) {
+      const x = e.l2[c];
+      if (x !== null && x.dirty) return x.data;
     }
     return null;
   }

@@ -21,39 +21,58 @@ export function translateForHart(m: Machine, va: bigint): Access {
   return { pa: t.pa, kind: mt.kind };
 }
 
-/** Splits [va, va+len) at page boundaries: each page may map anywhere with any type. */
-function pieces(va: bigint, len: number): { va: bigint; off: number; n: number }[] {
-  const out: { va: bigint; off: number; n: number }[] = [];
-  let done = 0;
-  while (done < len) {
-    const a = va + BigInt(done);
-    const inPage = PAGE_SIZE - Number(a & BigInt(PAGE_SIZE - 1));
-    const n = Math.min(inPage, len - done);
-    out.push({ va: a, off: done, n });
+// Accesses are split at page boundaries: each page may map anywhere with any type.
+const PAGE_MASK = BigInt(PAGE_SIZE - 1);
+
+/** Bytes from `a` to the end of its page, at most `left`. */
+function pieceLength(a: bigint, left: number): number {
+  return Math.min(PAGE_SIZE - Number(a & PAGE_MASK), left);
+}
+
+export function cpuLoad(m: Machine, hart: number, va: bigint, len: number): Uint8Array {
+  const out = new Uint8Array(len);
+  for (let done = 0; done < len; ) {
+    const v = va + BigInt(done);
+    const n = pieceLength(v, len - done);
+    const a = translateForHart(m, v);
+    out.set(a.kind === 'cacheable' ? m.caches.load(hart, a.pa, n) : m.mem.read(a.pa, n), done);
     done += n;
   }
   return out;
 }
 
-export function cpuLoad(m: Machine, hart: number, va: bigint, len: number): Uint8Array {
-  const out = new Uint8Array(len);
-  for (const p of pieces(va, len)) {
-    const a = translateForHart(m, p.va);
-    out.set(a.kind === 'cacheable' ? m.caches.load(hart, a.pa, p.n) : m.mem.read(a.pa, p.n), p.off);
-  }
-  return out;
-}
-
 export function cpuStore(m: Machine, hart: number, va: bigint, data: Uint8Array): void {
-  for (const p of pieces(va, data.length)) {
-    const a = translateForHart(m, p.va);
-    const bytes = data.subarray(p.off, p.off + p.n);
+  for (let done = 0; done < data.length; ) {
+    const v = va + BigInt(done);
+    const n = pieceLength(v, data.length - done);
+    const a = translateForHart(m, v);
+    const bytes = data.subarray(done, done + n);
     if (a.kind === 'cacheable') m.caches.store(hart, a.pa, bytes);
     else m.mem.write(a.pa, bytes);
+    done += n;
   }
 }
 
 /** memset through a kernel virtual address, as kernel code does. */
 export function cpuMemset(m: Machine, hart: number, va: bigint, byte: number, len: number): void {
-  cpuStore(m, hart, va, new Uint8Array(len).fill(byte));
+  // Page by page from one read-only page of the byte: zeroing a 64 KiB buffer made a 64 KiB array.
+  const src = memsetPage(byte);
+  for (let done = 0; done < len; ) {
+    const v = va + BigInt(done);
+    const n = pieceLength(v, len - done);
+    cpuStore(m, hart, v, src.subarray(0, n));
+    done += n;
+  }
+}
+
+const memsetPages = new Map<number, Uint8Array>();
+/** A page of `byte`, made once (never written: stores copy out of it). */
+function memsetPage(byte: number): Uint8Array {
+  const b = byte & 0xff;
+  let p = memsetPages.get(b);
+  if (p === undefined) {
+    p = new Uint8Array(PAGE_SIZE).fill(b);
+    memsetPages.set(b, p);
+  }
+  return p;
 }

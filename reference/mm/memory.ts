@@ -10,6 +10,7 @@ export const LINE_BYTES = 1 << LINE_SHIFT;
 export const POISON = 0xa5;
 
 const LINE_SHIFT_N = BigInt(LINE_SHIFT);
+const LINE_MASK_N = BigInt(LINE_BYTES - 1);
 
 export function lineOf(pa: bigint): number {
   return Number(pa >> LINE_SHIFT_N);
@@ -85,20 +86,21 @@ export class PhysMemory {
       l = this.fresh(line);
       this.lines.set(line, l);
     }
-    if (mask === undefined) l.set(data.subarray(0, LINE_BYTES));
+    const n = Math.min(LINE_BYTES, data.length);
+    if (mask === undefined) for (let i = 0; i < n; i++) l[i] = data[i];
     else for (let i = 0; i < LINE_BYTES; i++) if (mask[i]) l[i] = data[i];
   }
 
+  // read/write walk lines as numbers after one bigint split, and copy bytes in
+  // plain loops: both run for every device access, a subarray per line cost more.
   read(pa: bigint, len: number): Uint8Array {
     const out = new Uint8Array(len);
-    let done = 0;
-    while (done < len) {
-      const a = pa + BigInt(done);
-      const line = lineOf(a);
-      const off = Number(a & BigInt(LINE_BYTES - 1));
+    let line = lineOf(pa);
+    let off = Number(pa & LINE_MASK_N);
+    for (let done = 0; done < len; line++, off = 0) {
       const n = Math.min(LINE_BYTES - off, len - done);
       const l = this.lines.get(line);
-      if (l !== undefined) out.set(l.subarray(off, off + n), done);
+      if (l !== undefined) for (let i = 0; i < n; i++) out[done + i] = l[off + i];
       else {
         // Reads of untouched RAM are the common case (zero checks of fresh buffers): no line is made.
         const b = this.absentByte(line);
@@ -110,18 +112,20 @@ export class PhysMemory {
   }
 
   write(pa: bigint, data: Uint8Array): void {
-    let done = 0;
-    while (done < data.length) {
-      const a = pa + BigInt(done);
-      const line = lineOf(a);
-      const off = Number(a & BigInt(LINE_BYTES - 1));
+    let line = lineOf(pa);
+    let off = Number(pa & LINE_MASK_N);
+    for (let done = 0; done < data.length; line++, off = 0) {
       const n = Math.min(LINE_BYTES - off, data.length - done);
       let l = this.lines.get(line);
       if (l === undefined) {
-        l = this.fresh(line);
+        // A whole-line write needs no poison fill first, only the RAM check.
+        if (n === LINE_BYTES) {
+          this.check(line);
+          l = new Uint8Array(LINE_BYTES);
+        } else l = this.fresh(line);
         this.lines.set(line, l);
       }
-      l.set(data.subarray(done, done + n), off);
+      for (let i = 0; i < n; i++) l[off + i] = data[done + i];
       done += n;
     }
   }

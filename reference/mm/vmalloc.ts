@@ -12,6 +12,7 @@ import {
   type MmStruct,
   type pgprot_t,
   entryAt,
+  writableEntries,
   entryIsLeaf,
   mk_pte,
   p4d_addr_end,
@@ -778,7 +779,7 @@ export function vunmap_pte_range(mm: MmStruct, pmd: EntryPtr, addr: bigint, end:
 /** Clear a leaf entry (pmd_clear_huge / pud_clear_huge); 0 when the entry is not a leaf. */
 function clearHuge(p: EntryPtr): boolean {
   if (!entryIsLeaf(p)) return false;
-  p.table.entries.delete(p.index);
+  writableEntries(p.table).delete(p.index);
   return true;
 }
 
@@ -787,7 +788,7 @@ function noneOrClearBad(p: EntryPtr): boolean {
   const e = entryAt(p);
   if (e === 0n) return true;
   if (typeof e === 'bigint') {
-    p.table.entries.delete(p.index);
+    writableEntries(p.table).delete(p.index);
     return true;
   }
   return false;

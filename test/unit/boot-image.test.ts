@@ -11,6 +11,9 @@ import { HARNESSES } from '../../properties/catalog.ts';
 import { runSequence } from '../../model/harness.ts';
 import { sequenceArb } from '../../properties/run.ts';
 import type { Profile } from '../../reference/config/profile.ts';
+import { PAGE_KERNEL, walkPageTable } from '../../reference/arch/riscv/pgtable.ts';
+import { vmap, vunmap, VM_MAP } from '../../reference/mm/vmalloc.ts';
+import { PAGE_SIZE_N } from '../../reference/types.ts';
 
 /** A real boot: with a tracer active buildMachine never uses the image. */
 function freshBoot(p: Profile): Machine {
@@ -134,6 +137,28 @@ describe('boot image', () => {
       }
     }
     expect(seen.size).toBeGreaterThan(100);
+  });
+
+  it('page tables are copied on first write: a mapping made in one copy is absent from the others', () => {
+    const p = findProfile('c920-sg2042-6.6')!;
+    const a = buildMachine(p);
+    const before = buildMachine(p);
+    const pfns = [0x4_0000, 0x4_0001, 0x4_0002];
+    const va = vmap(a.init_mm, pfns, pfns.length, VM_MAP, PAGE_KERNEL(a.init_mm.cfg));
+    expect(va).not.toBeNull();
+    // The new mapping shares its PTE page with the boot-time remaps (the copy-on-write case):
+    // the page below is the guard page of the area before it.
+    const boot = va! - 2n * PAGE_SIZE_N;
+    expect(walkPageTable(a.init_mm, boot)).not.toBeNull();
+    expect(walkPageTable(a.init_mm, va!)?.pa).toBe(0x4_0000n << 12n);
+    const after = buildMachine(p);
+    for (const m of [before, after]) {
+      expect(walkPageTable(m.init_mm, va!)).toBeNull();
+      expect(walkPageTable(m.init_mm, boot)).toEqual(walkPageTable(a.init_mm, boot));
+    }
+    vunmap(a.init_mm, va!);
+    expect(walkPageTable(a.init_mm, va!)).toBeNull();
+    expect(canon(buildMachine(p))).toBe(canon(after));
   });
 
   it('closures act on the copy, not on the image', () => {

@@ -351,3 +351,55 @@ describe('PhysMemory reads of untouched lines', () => {
     expect(() => mem.read(BASE - 1n, 1)).toThrow(/outside RAM/);
   });
 });
+
+describe('fast paths keep the slow paths meaning', () => {
+  it('a whole-line write to an absent line is checked against RAM like any other', () => {
+    const mem = new PhysMemory([{ base: BASE, size: 0x10_0000n }]);
+    expect(() => mem.write(BASE + 0x10_0000n, bytes(64, 1))).toThrow(/outside RAM/);
+    expect(mem.touchedLines).toBe(0);
+    mem.write(BASE + 0x40n, bytes(64, 7));
+    expect(Array.from(mem.read(BASE + 0x3fn, 66))).toEqual([POISON, ...new Array(64).fill(7), POISON]);
+  });
+
+  it('a whole-line store allocates the L2 line with the old bytes and the L1 line with the new ones', () => {
+    const { mem, c } = machine();
+    mem.write(BASE, bytes(64, 3));
+    c.store(1, BASE, bytes(64, 9));
+    expect(c.lineState(1, 'L1', L)).toBe('D');
+    expect(Array.from(c.lineBytes(1, 'L1', L)!)).toEqual(new Array(64).fill(9));
+    expect(c.lineState(0, 'L2', L)).toBe('C');
+    expect(Array.from(c.lineBytes(0, 'L2', L)!)).toEqual(new Array(64).fill(3));
+    // Dropping the L1 copy alone exposes the L2's (older) bytes, as on hardware.
+    c.invalLine(0, L, 'L1');
+    expect(Array.from(c.load(1, BASE, 2))).toEqual([3, 3]);
+    expect(c.checkInvariants()).toBeNull();
+  });
+
+  it('a store or fill outside RAM leaves no line behind', () => {
+    const { c } = machine();
+    expect(() => c.store(0, BASE + 0x10_0000n, bytes(64, 1))).toThrow(/outside RAM/);
+    expect(() => c.speculativeFill(3, lineOf(BASE + 0x10_0000n))).toThrow(/outside RAM/);
+    expect(c.lineCount).toBe(0);
+    expect(c.nextLineInRange(0, Number.MAX_SAFE_INTEGER)).toBe(-1);
+    expect(c.checkInvariants()).toBeNull();
+  });
+
+  it('lineCount and nextLineInRange follow every copy made and dropped', () => {
+    const { c } = machine();
+    c.load(0, BASE + 0x80n, 1); // L1 h0 + L2 c0
+    c.load(2, BASE + 0x80n, 1); // L1 h2 + L2 c1
+    c.store(1, BASE + 0x1000n, bytes(1, 5)); // L1 h1 + L2 c0
+    expect(c.lineCount).toBe(6);
+    expect(c.nextLineInRange(L, L + 0x100)).toBe(L + 2);
+    expect(c.nextLineInRange(L + 3, L + 0x100)).toBe(L + 0x40);
+    c.flushLine(0, L + 2, 'L1');
+    expect(c.lineCount).toBe(4);
+    c.evictLine(1, 'L2', L + 0x40);
+    expect(c.lineCount).toBe(2);
+    c.l2FlushAll(1);
+    c.l2FlushAll(0);
+    expect(c.lineCount).toBe(0);
+    expect(c.hasLineInRange(L, L + 0x100)).toBe(false);
+    expect(c.checkInvariants()).toBeNull();
+  });
+});

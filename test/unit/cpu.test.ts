@@ -52,6 +52,20 @@ describe('cacheable accesses (the linear map)', () => {
     expect(got.subarray(1, 201).every((x) => x === 0x5a)).toBe(true);
     expect(got[201]).toBe(POISON);
   });
+
+  it('cpuMemset across pages stores every byte, and leaves its source untouched', () => {
+    const m = buildMachine(profile('c920v2-sg2044-6.6'));
+    const va = page_address(m.init_mm, PFN);
+    cpuMemset(m, 0, va + 4000n, 0x33, 9000);
+    cpuStore(m, 1, va + 5000n, new Uint8Array([1, 2]));
+    cpuMemset(m, 0, va + 20000n, 0x33, 10);
+    const got = cpuLoad(m, 2, va + 3999n, 9002);
+    expect(got[0]).toBe(POISON);
+    expect(got[9001]).toBe(POISON);
+    expect(Array.from(got.subarray(1001, 1003))).toEqual([1, 2]);
+    expect(got.subarray(1, 9001).filter((x) => x !== 0x33).length).toBe(2);
+    expect(Array.from(cpuLoad(m, 0, va + 20000n, 10))).toEqual(new Array(10).fill(0x33));
+  });
 });
 
 describe('uncached accesses (NC / IO) bypass the caches', () => {

@@ -478,7 +478,8 @@ export type PageTableLevel = 'pgd' | 'pmd' | 'pte';
  */
 export interface PageTable {
   readonly level: PageTableLevel;
-  readonly entries: Map<number, bigint | PageTable>;
+  /** Replaced, never mutated, while it is shared with a boot image (see writableEntries). */
+  entries: Map<number, bigint | PageTable>;
 }
 
 /** A pointer to one entry (pgd_t *, p4d_t *, pud_t *, pmd_t *, pte_t *). */
@@ -604,7 +605,7 @@ export function preallocate_pgd_pages_range(mm: MmStruct, start: bigint, end: bi
   try {
     for (let a = start; a < end; a = ((a >> BigInt(PGDIR_SHIFT)) + 1n) << BigInt(PGDIR_SHIFT)) {
       const i = pgd_index(a);
-      if (!mm.pgd.entries.has(i)) mm.pgd.entries.set(i, newTable('pmd'));
+      if (!mm.pgd.entries.has(i)) writableEntries(mm.pgd).set(i, newTable('pmd'));
     }
   } finally {
     kexit();
@@ -649,8 +650,43 @@ export function entryAt(p: EntryPtr): bigint | PageTable {
 }
 
 function writeEntry(p: EntryPtr, v: bigint | PageTable): void {
-  if (v === 0n) p.table.entries.delete(p.index);
-  else p.table.entries.set(p.index, v);
+  const entries = writableEntries(p.table);
+  if (v === 0n) entries.delete(p.index);
+  else entries.set(p.index, v);
+}
+
+// Copy-on-write page tables. Copying the boot image (reference/boot-image.ts)
+// spent most of its time re-building the thousands of PTEs the boot wrote,
+// which a sequence rarely touches. A table whose entries are all leaf values
+// can share its entries Map with the image; the first write gives the table
+// its own copy. Maps holding child tables are never shared: the children are
+// per-machine objects.
+const cowEntries = new WeakSet<Map<number, bigint | PageTable>>();
+
+/** Model helper: the table's entries, made private to this machine first if shared. */
+export function writableEntries(t: PageTable): Map<number, bigint | PageTable> {
+  if (cowEntries.has(t.entries)) t.entries = new Map(t.entries);
+  return t.entries;
+}
+
+/** Model helper: mark every leaf-only entries Map under the pgd copy-on-write; returns them (for cloneGraph's shared set). */
+export function shareLeafTables(mm: MmStruct): Map<number, bigint | PageTable>[] {
+  const out: Map<number, bigint | PageTable>[] = [];
+  const visit = (t: PageTable): void => {
+    let leafOnly = true;
+    for (const e of t.entries.values()) {
+      if (typeof e !== 'bigint') {
+        leafOnly = false;
+        visit(e);
+      }
+    }
+    if (leafOnly) {
+      cowEntries.add(t.entries);
+      out.push(t.entries);
+    }
+  };
+  visit(mm.pgd);
+  return out;
 }
 
 /** include/linux/pgtable.h pgd_offset_k (5.10, 6.6): pgd_offset(&init_mm, addr). */
@@ -916,12 +952,8 @@ export function walkPageTable(mm: MmStruct, va: bigint): Translation | null {
     return { pte: ((leafPa >> BigInt(PAGE_SHIFT)) << BigInt(_PAGE_PFN_SHIFT)) | linearLeafAttr(mm.cfg), pa, level: 'pmd', linear: true };
   }
   let table: PageTable = mm.pgd;
-  const steps: Array<[number, bigint]> = [
-    [pgd_index(v), PGDIR_SIZE],
-    [pmd_index(v), PMD_SIZE],
-    [pte_index(v), PAGE_SIZE_N],
-  ];
-  for (const [idx, size] of steps) {
+  for (let level = 0; level < 3; level++) {
+    const idx = level === 0 ? pgd_index(v) : level === 1 ? pmd_index(v) : pte_index(v);
     const e = table.entries.get(idx);
     if (e === undefined) return null;
     if (typeof e !== 'bigint') {
@@ -930,11 +962,15 @@ export function walkPageTable(mm: MmStruct, va: bigint): Translation | null {
     }
     if ((e & _PAGE_PRESENT) === 0n) return null;
     if ((e & _PAGE_LEAF) === 0n) return null; // a raw non-leaf pointer value: the model never stores one
+    const size = WALK_SIZES[level];
     const base = ((e & _PAGE_PFN_MASK) >> BigInt(_PAGE_PFN_SHIFT)) << BigInt(PAGE_SHIFT);
     return { pte: e, pa: (base & ~(size - 1n)) + (v & (size - 1n)), level: table.level, linear: false };
   }
   return null;
 }
+
+/** Bytes a leaf maps at each walk level (pgd, pmd, pte). */
+const WALK_SIZES: readonly bigint[] = [PGDIR_SIZE, PMD_SIZE, PAGE_SIZE_N];
 
 // ---------------------------------------------------------------------------
 // How a hart reads the bits
