@@ -9,13 +9,15 @@ cd "$(dirname "$0")/.."
 declare -A CHUNKS=(
   [dma-core]='reference/kernel/dma/direct.ts,reference/kernel/dma/direct.h.ts,reference/kernel/dma/mapping.ts,reference/kernel/dma/pool.ts,reference/kernel/dma/remap.ts,reference/arch/riscv/dma-noncoherent.ts,reference/include/linux/dma-mapping.ts,reference/include/linux/dma-direct.ts'
   [lib-cmo]='reference/lib/bitmap.ts,reference/lib/genalloc.ts,reference/arch/riscv/cmo.ts'
-  [swiotlb-coherent]='reference/kernel/dma/swiotlb.ts,reference/kernel/dma/swiotlb-map.ts,reference/kernel/dma/coherent.ts,reference/kernel/dma/contiguous.ts,reference/mm/cma.ts'
+  [swiotlb]='reference/kernel/dma/swiotlb.ts,reference/kernel/dma/swiotlb-map.ts'
+  [coherent-cma]='reference/kernel/dma/coherent.ts,reference/kernel/dma/contiguous.ts,reference/mm/cma.ts'
   [mm]='reference/mm/page_alloc.ts,reference/mm/memblock.ts,reference/mm/mmzone.ts,reference/mm/memory.ts,reference/mm/slab.ts,reference/include/linux/gfp.ts'
   [pgtable-cache]='reference/arch/riscv/pgtable.ts,reference/mm/vmalloc.ts,reference/hw/c920-cache.ts,reference/hw/cpu.ts,reference/hw/device.ts'
   [debug-of]='reference/kernel/dma/debug.ts,reference/drivers/**/*.ts,reference/system.ts,reference/boot-image.ts,reference/types.ts'
   [config]='reference/config/kconfig.ts,reference/config/fdt.ts,reference/config/dtb.ts,reference/config/user-profile.ts,reference/config/profile.ts'
+  [misc]='reference/kernel/dma/max-mapping-size.ts,reference/kernel/resource.ts,reference/kernel/locking/mutex.ts,reference/kernel/sched/core.ts,reference/include/linux/device.ts,reference/include/linux/dma-direction.ts,reference/include/linux/dma-mapping-attrs.ts,reference/include/linux/kernel.ts,reference/include/linux/preempt.ts,reference/include/linux/sched.ts,reference/trace.ts'
 )
-ORDER=(dma-core lib-cmo swiotlb-coherent mm pgtable-cache debug-of config)
+ORDER=(dma-core lib-cmo swiotlb coherent-cma mm pgtable-cache debug-of config misc)
 [ $# -gt 0 ] && ORDER=("$@")
 mkdir -p reports/mutation/chunks
 for c in "${ORDER[@]}"; do
