@@ -8,8 +8,10 @@
 // The copy keeps object identity and sharing (one copy per original object,
 // cycles included), prototypes and property attributes. Frozen objects are
 // values (pte_t, pgprot_t, constant tables) and are shared, as is everything
-// reachable from the Profile, which nothing mutates. Functions are shared:
-// the few closures that capture the machine are re-made by the caller.
+// reachable from the Profile, which nothing mutates, and whatever else the
+// caller lists (reference/system.ts adds the boot's leaf page-table maps,
+// which pgtable.ts copies on first write). Functions are shared: the few
+// closures that capture the machine are re-made by the caller.
 
 export function cloneGraph<T>(root: T, shared: ReadonlySet<object>): T {
   return compileClone(root, shared)();
