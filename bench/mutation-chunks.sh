@@ -4,6 +4,9 @@
 # chunk by chunk and read before it ends:
 #   bash bench/mutation-chunks.sh [chunk ...]      (default: all chunks)
 #   node bench/mutation-check.mjs reports/mutation/chunks/*.json
+# SAMPLE=<fraction> [SAMPLE_SEED=<n>] runs a seeded sample of each chunk's lines
+# instead (bench/mutation-sample.mjs; plain file lists only), reported as
+# <chunk>.sample.json, estimated with `node bench/mutation-sample.mjs estimate`.
 set -u
 cd "$(dirname "$0")/.."
 declare -A CHUNKS=(
@@ -23,7 +26,15 @@ mkdir -p reports/mutation/chunks
 for c in "${ORDER[@]}"; do
   [ -n "${CHUNKS[$c]:-}" ] || { echo "unknown chunk $c" >&2; exit 2; }
   echo "== chunk $c ($(date -u +%H:%M:%S))"
-  MUTATE="${CHUNKS[$c]}" npx stryker run --incrementalFile "reports/mutation/chunks/$c.incremental.json" || exit 1
-  cp reports/mutation/mutation.json "reports/mutation/chunks/$c.json"
-  node bench/mutation-check.mjs "reports/mutation/chunks/$c.json" | tail -3
+  files="${CHUNKS[$c]}"
+  name="$c"
+  if [ -n "${SAMPLE:-}" ]; then
+    case "$files" in *'*'*) echo "chunk $c has globs: no sampled run" >&2; exit 2 ;; esac
+    files=$(node bench/mutation-sample.mjs ranges "$SAMPLE" "${SAMPLE_SEED:-1}" "$files") || exit 2
+    name="$c.sample"
+  fi
+  MUTATE="$files" npx stryker run --incrementalFile "reports/mutation/chunks/$name.incremental.json" || exit 1
+  cp reports/mutation/mutation.json "reports/mutation/chunks/$name.json"
+  node bench/mutation-check.mjs "reports/mutation/chunks/$name.json" | tail -3
+  [ -n "${SAMPLE:-}" ] && node bench/mutation-sample.mjs estimate "reports/mutation/chunks/$name.json"
 done
