@@ -21,7 +21,7 @@ import { vmap, vunmap, VM_IOREMAP } from '../../mm/vmalloc.ts';
 import { PAGE_KERNEL_IO, type pgprot_t } from '../../arch/riscv/pgtable.ts';
 import { cpuMemset } from '../../hw/cpu.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
-import { EBUSY, EINVAL, ENOMEM, ModelError, PAGE_ALIGN, PAGE_SHIFT, PAGE_SIZE_N, PFN_PHYS, PHYS_PFN, get_order, hex } from '../../types.ts';
+import { EBUSY, EINVAL, ENOMEM, ModelError, PAGE_ALIGN, PAGE_SHIFT, PAGE_SIZE_N, PFN_PHYS, PHYS_PFN, get_order, hex, u64 } from '../../types.ts';
 import type { DmaHandle } from './direct.ts';
 
 /** include/uapi/asm-generic/errno-base.h ENODEV (types.ts has no entry yet). */
@@ -98,7 +98,8 @@ function regionIntersectsSystemRam(m: Machine, start: bigint, size: bigint): 'in
 export function ioremap_prot(m: Machine, phys: bigint, size: bigint, prot: pgprot_t): bigint | null {
   kenter('ioremap_prot');
   try {
-    if (size === 0n || phys + size - 1n < phys) return null;
+    // The kernel's last_addr < phys_addr test relies on 64-bit wrap-around; bigints do not wrap.
+    if (size === 0n || u64(phys + size - 1n) < phys) return null;
     const offset = phys & (PAGE_SIZE_N - 1n);
     const base = phys - offset;
     const len = PAGE_ALIGN(size + offset);
