@@ -95,7 +95,7 @@ export function extractDtbFacts(fdt: Fdt): DtbFacts {
     model: propString(root, 'model'),
     compatible: propStrings(root, 'compatible') ?? [],
     memory: memoryOf(root),
-    memReserve: fdt.memReserve.filter((r) => r.size > 0n).map((r) => ({ base: r.address, size: r.size })),
+    memReserve: memReserveOf(fdt),
     reservedMemory: rm.static,
     dynamicReserved: rm.dynamic,
     devices: devicesOf(fdt, phandles, notes),
@@ -390,4 +390,19 @@ export function isaExtensions(isa: string): string[] {
   for (const p of parts) out.push(p.replace(/\d+(p\d+)?$/, ''));
   // 'g' stands for imafd (plus zicsr/zifencei, which nothing here reads).
   return out.flatMap((e) => (e === 'g' ? ['i', 'm', 'a', 'f', 'd'] : [e]));
+}
+
+/**
+ * drivers/of/fdt.c early_init_fdt_scan_reserved_mem (5.10, 6.6): the /memreserve/
+ * entries are reserved in order until the first entry of size 0 (`if (!size)
+ * break;`), not until the format's 0/0 terminator: entries after a size-0 one
+ * are not reserved.
+ */
+function memReserveOf(fdt: Fdt): MemoryRange[] {
+  const out: MemoryRange[] = [];
+  for (const r of fdt.memReserve) {
+    if (r.size === 0n) break;
+    out.push({ base: r.address, size: r.size });
+  }
+  return out;
 }

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { deviceSpecOf, DtbError, isaExtensions, mergeRanges, readDtb } from '../../reference/config/dtb.ts';
 import { buildFdt, cells64, type TNode } from './fdt-builder.ts';
+import { parseFdt } from '../../reference/config/fdt.ts';
 
 const GiB = 1n << 30n;
 const MiB = 1n << 20n;
@@ -131,6 +132,20 @@ const root = (children: TNode[], props: TNode['props'] = {}): TNode => ({
 });
 const mem = (base: bigint, size: bigint, extra: TNode['props'] = {}): TNode => ({ name: `memory@${base.toString(16)}`, props: { device_type: 'memory', reg: cells64(base, size), ...extra } });
 const read = (t: TNode, memReserve?: { address: bigint; size: bigint }[]) => readDtb(buildFdt(t, memReserve ? { memReserve } : {}));
+
+describe('/memreserve/', () => {
+  it('reserves entries up to the first of size 0, as early_init_fdt_scan_reserved_mem does', () => {
+    const rsv = [
+      { address: 0x8000_0000n, size: 0x1000n },
+      { address: 0x8010_0000n, size: 0n },
+      { address: 0x8020_0000n, size: 0x2000n },
+    ];
+    // The blob itself lists all three: the format ends the block only at address 0 and size 0.
+    expect(parseFdt(buildFdt(root([mem(0x8000_0000n, GiB)]), { memReserve: rsv })).memReserve).toEqual(rsv);
+    const d = read(root([mem(0x8000_0000n, GiB)]), rsv);
+    expect(d.memReserve).toEqual([{ base: 0x8000_0000n, size: 0x1000n }]);
+  });
+});
 
 describe('memory nodes', () => {
   it('linux,usable-memory wins over reg; disabled and non-memory nodes are skipped; zero sizes dropped', () => {
