@@ -1,0 +1,173 @@
+// reference/config/user-profile.ts: the Profile built from a user's .config and
+// .dtb, pinned down where StrykerJS showed no other test did
+// (bench/mutation-equivalents.md lists the survivors that cannot be killed).
+import { describe, expect, it } from 'vitest';
+import { buildUserProfile } from '../../reference/config/user-profile.ts';
+import { findProfile } from '../../reference/config/profiles.ts';
+import { buildFdt, cells64, type TNode } from './fdt-builder.ts';
+
+const GiB = 1n << 30n;
+const MiB = 1n << 20n;
+
+const root = (children: TNode[], props: TNode['props'] = {}): TNode => ({ name: '', props: { '#address-cells': [2], '#size-cells': [2], ...props }, children });
+const mem = (base: bigint, size: bigint): TNode => ({ name: `memory@${base.toString(16)}`, props: { device_type: 'memory', reg: cells64(base, size) } });
+const rm = (children: TNode[]): TNode => ({ name: 'reserved-memory', props: { '#address-cells': [2], '#size-cells': [2], ranges: null }, children });
+const cfg = (header: string, lines: string[] = []) => `${header}\nCONFIG_RISCV=y\n${lines.join('\n')}\n`;
+const H66 = '# Linux/riscv 6.6.30 Kernel Configuration';
+
+describe('inputs and fallbacks', () => {
+  it('a riscv .config, or one without a header, gets no "not riscv" note', () => {
+    expect(buildUserProfile({ config: cfg(H66) }).notes.some((n) => n.includes('not riscv'))).toBe(false);
+    expect(buildUserProfile({ config: cfg('') }).notes.some((n) => n.includes('not riscv'))).toBe(false);
+  });
+
+  it('--kernel without a .config header, or agreeing with it, gets no disagreement note', () => {
+    expect(buildUserProfile({ kernel: '6.6' }).notes.some((n) => n.startsWith('--kernel'))).toBe(false);
+    expect(buildUserProfile({ kernel: '6.6', config: cfg(H66) }).notes.some((n) => n.startsWith('--kernel'))).toBe(false);
+  });
+
+  it('a 5.10.y .config header picks 5.10 without a kernel fallback', () => {
+    const u = buildUserProfile({ config: cfg('# Linux/riscv 5.10.113 Kernel Configuration') });
+    expect(u.profile.kernel).toBe('5.10');
+    expect(u.fallbacks.some((f) => f.startsWith('kernel'))).toBe(false);
+  });
+
+  it('without a dtb each fallback says "no --dtb" and names the SG2042 pieces; no faults', () => {
+    const u = buildUserProfile({});
+    const b = findProfile('c920-sg2042-6.6');
+    expect(u.fallbacks).toContain('cpus: no --dtb; SG2042 C920 harts (rv64imafdc, XTheadMae + XTheadCmo, no Zicbom/Svpbmt)');
+    expect(u.fallbacks).toContain('memory: no --dtb; SG2042 banks (4 x 32 GiB from 0x0) and reservations');
+    expect(u.fallbacks).toContain(`devices: no --dtb; the SG2042 pair (${b?.devices.map((d) => `${d.name} ${d.dmaMaskBits}-bit`).join(', ')}, non-coherent)`);
+    expect(u.profile.faults).toEqual([]);
+  });
+
+  it('the dtb\'s notes are passed on', () => {
+    const u = buildUserProfile({ dtb: buildFdt(root([mem(0x8000_0000n, GiB), { name: 'mmc@1', props: { compatible: 'x,sdhci', status: 'disabled' } }])) });
+    expect(u.notes).toContain('/mmc@1: status "disabled", not a device');
+  });
+});
+
+describe('5.10 board and platform', () => {
+  it('no dtb: the SG2042 board compatible picks the Sophgo range helpers without a guess note', () => {
+    const u = buildUserProfile({ kernel: '5.10' });
+    expect(u.profile.platform.vendorCmo).toBe('sg2042-sophgo');
+    expect(u.notes).toEqual(['platform: MAEE, memory types vendor-5.10-static, CMO vendor sg2042-sophgo']);
+  });
+
+  it('a dtb root compatible picks the vendor tree it names', () => {
+    const u = buildUserProfile({ kernel: '5.10', dtb: buildFdt(root([mem(0x8000_0000n, GiB)], { compatible: ['beagle,beaglev-ahead', 'thead,th1520'] })) });
+    expect(u.profile.platform.vendorCmo).toBe('th1520-beagleboard');
+    expect(u.notes).toContain('platform: MAEE, memory types vendor-5.10-static, CMO vendor th1520-beagleboard');
+  });
+});
+
+describe('memory checks', () => {
+  it('6.6 takes DRAM that does not start 2 MiB aligned (only 5.10 refuses it)', () => {
+    expect(buildUserProfile({ kernel: '6.6', dtb: buildFdt(root([mem(0x8010_0000n, GiB)])) }).profile.memory).toEqual([{ base: 0x8010_0000n, size: GiB }]);
+  });
+
+  it('a bank ending exactly at 2^56 is inside the 56-bit physical address space', () => {
+    const top = 1n << 56n;
+    expect(buildUserProfile({ dtb: buildFdt(root([mem(top - GiB, GiB)])) }).profile.memory).toEqual([{ base: top - GiB, size: GiB }]);
+  });
+});
+
+// drivers/of/of_reserved_mem.c __reserved_mem_alloc_size → early_init_dt_alloc_reserved_memory_arch →
+// memblock_phys_alloc_range(size, align, start, end): top-down inside [start, end), in RAM only,
+// around every reservation; alloc-ranges are tried in order, the first that succeeds wins.
+describe('dynamic /reserved-memory placement', () => {
+  const place = (pools: TNode[], o: { memory?: TNode[]; kernel?: '6.6' | '5.10' } = {}) =>
+    buildUserProfile({ kernel: o.kernel ?? '6.6', dtb: buildFdt(root([...(o.memory ?? [mem(0x8000_0000n, GiB)]), rm(pools)])) });
+  const dyn = (name: string, props: TNode['props']): TNode => ({ name, props: { compatible: 'shared-dma-pool', ...props } });
+  const baseOf = (u: ReturnType<typeof place>, name: string) => u.profile.reservedMemory?.find((r) => r.name === name)?.base;
+
+  it('top-down over all RAM: the highest bank wins; no-map is kept; the note gives the size in MiB', () => {
+    const u = place([dyn('nm', { size: cells64(16n * MiB), 'no-map': null })], { memory: [mem(0x8000_0000n, GiB), mem(0x1_0000_0000n, GiB)] });
+    expect(u.profile.reservedMemory).toEqual([{ name: 'nm', base: 0x1_3f00_0000n, size: 16n * MiB, compatible: 'shared-dma-pool', noMap: true }]);
+    expect(u.notes).toContain('/reserved-memory/nm: 16 MiB without reg, placed top-down at 0x13f000000 as memblock would (approximation)');
+  });
+
+  it('only a reusable shared-dma-pool is aligned up to a pageblock; a larger alignment stays', () => {
+    // IS_ENABLED(CONFIG_CMA) && shared-dma-pool && reusable && !nomap: align = max(align, CMA_MIN_ALIGNMENT_BYTES).
+    expect(baseOf(place([{ name: 'r', props: { reusable: null, size: cells64(MiB) } }]), 'r')).toBe(0xbff0_0000n);
+    expect(baseOf(place([dyn('c', { reusable: null, size: cells64(4n * MiB), alignment: cells64(8n * MiB) })]), 'c')).toBe(0xbf80_0000n);
+  });
+
+  it('stays inside the linear map, which starts at DRAM rounded down to 2 MiB (arch/riscv/mm/init.c setup_bootmem)', () => {
+    const u = place([dyn('t', { size: cells64(MiB) })], { memory: [mem(0x8030_0000n, 130n * GiB)] });
+    expect(baseOf(u, 't')).toBe(0x8020_0000n + 124n * GiB - MiB);
+  });
+
+  it('an alloc-ranges window reaching below RAM does not place the pool there', () => {
+    const u = place([dyn('lo', { size: cells64(64n * MiB), 'alloc-ranges': cells64(0x7000_0000n, 0x1400_0000n) })]);
+    expect(u.profile.reservedMemory).toBeUndefined();
+    expect(u.notes).toContain('/reserved-memory/lo: no room for 64 MiB, the kernel would fail to allocate it; skipped');
+  });
+
+  it('an alloc-ranges window is not left at its bottom', () => {
+    const u = place([
+      { name: 'fixed@b0800000', props: { reg: cells64(0xb080_0000n, 8n * MiB) } },
+      dyn('w', { size: cells64(16n * MiB), 'alloc-ranges': cells64(0xb000_0000n, 16n * MiB) }),
+    ]);
+    expect(baseOf(u, 'w')).toBeUndefined();
+  });
+
+  it('an alloc-ranges window reaching past RAM places the pool at the top of RAM', () => {
+    expect(baseOf(place([dyn('w', { size: cells64(16n * MiB), 'alloc-ranges': cells64(0x8000_0000n, 2n * GiB) })]), 'w')).toBe(0xbf00_0000n);
+  });
+
+  it('a pool exactly the size of its window fits', () => {
+    expect(baseOf(place([dyn('w', { size: cells64(16n * MiB), 'alloc-ranges': cells64(0xb000_0000n, 16n * MiB) })]), 'w')).toBe(0xb000_0000n);
+  });
+
+  it('alignment that drops the pool below its window means no room', () => {
+    expect(baseOf(place([dyn('w', { reusable: null, size: cells64(2n * MiB), 'alloc-ranges': cells64(0xb010_0000n, 4n * MiB) })]), 'w')).toBeUndefined();
+  });
+
+  it('steps below a reservation in the top of the candidate; touching the end of one is no clash', () => {
+    expect(baseOf(place([{ name: 'f@bff00000', props: { reg: cells64(0xbff0_0000n, MiB) } }, dyn('p', { size: cells64(16n * MiB) })]), 'p')).toBe(0xbef0_0000n);
+    expect(baseOf(place([{ name: 'f@be000000', props: { reg: cells64(0xbe00_0000n, 16n * MiB) } }, dyn('p', { size: cells64(16n * MiB) })]), 'p')).toBe(0xbf00_0000n);
+    // The two pools below the top: the second goes right under the first.
+    const u = place([dyn('a', { size: cells64(16n * MiB) }), dyn('b', { size: cells64(16n * MiB) })]);
+    expect([baseOf(u, 'a'), baseOf(u, 'b')]).toEqual([0xbf00_0000n, 0xbe00_0000n]);
+  });
+
+  it('alloc-ranges: the first window listed, here the higher one, is used', () => {
+    const u = place([dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xb000_0000n, 16n * MiB, 0x9000_0000n, 16n * MiB) })]);
+    expect(baseOf(u, 'w')).toBe(0xb0c0_0000n);
+  });
+});
+
+// drivers/of/fdt.c early_init_dt_scan_chosen; arch/riscv/Kconfig offers the CMDLINE_EXTEND /
+// CMDLINE_FORCE choice only `if CMDLINE != ""`, so without a built-in line neither applies.
+describe('command line', () => {
+  const k = (lines: string[]) => cfg(H66, lines);
+  const chosen = (bootargs: string) => buildFdt(root([mem(0x8000_0000n, GiB), { name: 'chosen', props: { bootargs } }]));
+
+  it('CONFIG_CMDLINE_FORCE without a CONFIG_CMDLINE leaves the bootloader\'s line', () => {
+    expect(buildUserProfile({ config: k(['CONFIG_CMDLINE_FORCE=y']), cmdline: 'quiet' }).profile.cmdline).toBe('quiet');
+  });
+
+  it('CONFIG_CMDLINE_FORCE notes that the dtb bootargs are ignored', () => {
+    const u = buildUserProfile({ config: k(['CONFIG_CMDLINE="cma=4M"', 'CONFIG_CMDLINE_FORCE=y']), dtb: chosen('cma=64M') });
+    expect(u.profile.cmdline).toBe('cma=4M');
+    expect(u.notes).toContain("cmdline: CONFIG_CMDLINE_FORCE: the bootloader's command line is ignored");
+  });
+
+  it('"from the dtb" only when the dtb bootargs are used', () => {
+    const from = "cmdline: from the dtb's /chosen/bootargs";
+    expect(buildUserProfile({}).notes).not.toContain(from);
+    expect(buildUserProfile({ cmdline: 'quiet' }).notes).not.toContain(from);
+    expect(buildUserProfile({ cmdline: 'quiet', dtb: chosen('cma=1M') }).notes).not.toContain(from);
+  });
+
+  it('empty dtb bootargs are a command line, not a fallback', () => {
+    const u = buildUserProfile({ dtb: chosen('') });
+    expect(u.profile.cmdline).toBe('');
+    expect(u.fallbacks.some((f) => f.startsWith('cmdline'))).toBe(false);
+  });
+
+  it('CONFIG_CMDLINE without EXTEND is not appended to a bootloader line', () => {
+    expect(buildUserProfile({ config: k(['CONFIG_CMDLINE="cma=4M"']), cmdline: 'quiet' }).profile.cmdline).toBe('quiet');
+  });
+});
