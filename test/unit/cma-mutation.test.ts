@@ -27,22 +27,13 @@ import { bitmapAlloc, test_bit } from '../../reference/lib/bitmap.ts';
 import { zoneOfPfn } from '../../reference/mm/page_alloc.ts';
 import { EINVAL, ENOMEM, ENOSPC, KernelBug, ModelError } from '../../reference/types.ts';
 import { preempt_disable, preempt_enable } from '../../reference/include/linux/preempt.ts';
+import { area, fakeMachine } from '../support/cma.ts';
 import { traceCalls } from './trace-calls.ts';
 
 const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 
-/** cma_alloc reads m.faults and m.profile.kernel only (6.6: no mutex, so no m.current). */
-function fakeMachine(faults: string[] = []): Machine {
-  return { faults: new Set(faults), profile: { kernel: '6.6' } } as unknown as Machine;
-}
 
-/** An activated area (bitmap allocated) built directly. */
-function area(base_pfn: number, count: number, order_per_bit = 0): cma {
-  const c = cmaObject('t', BigInt(base_pfn) << 12n, BigInt(count) << 12n, order_per_bit);
-  c.bitmap = bitmapAlloc(Math.floor(count / 2 ** order_per_bit));
-  return c;
-}
 
 function boot(kernel: '5.10' | '6.6', memory: MemoryRange[] = [{ base: 0x8000_0000n, size: GiB }], reserved: MemoryRange[] = [{ base: 0x8000_0000n, size: 2n * MiB }]): CmaBootState {
   return { kernel, memory, reserved: [...reserved], areas: [], maxAreas: 8, hugetlbPage: false, log: [] };

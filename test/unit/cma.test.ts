@@ -22,20 +22,12 @@ import { bitmapAlloc, test_bit } from '../../reference/lib/bitmap.ts';
 import { zoneOfPfn, ZoneType } from '../../reference/mm/page_alloc.ts';
 import { EBUSY, EINVAL, ENOMEM, ENOSPC, KernelBug, ModelError } from '../../reference/types.ts';
 
+import { area, fakeMachine } from '../support/cma.ts';
+
 const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 
-/** cma_alloc reads m.faults, m.profile.kernel (which locks) and m.current (none: no might_sleep check): a stand-in for arithmetic tests. */
-function fakeMachine(faults: string[] = []): Machine {
-  return { faults: new Set(faults), profile: { kernel: '6.6' } } as unknown as Machine;
-}
 
-/** An activated area (bitmap allocated) built directly, for arithmetic tests. */
-function area(base_pfn: number, count: number, order_per_bit = 0): cma {
-  const c = cmaObject('t', BigInt(base_pfn) << 12n, BigInt(count) << 12n, order_per_bit);
-  c.bitmap = bitmapAlloc(Math.floor(count / 2 ** order_per_bit));
-  return c;
-}
 
 function profile(name: string, patch: Partial<Profile> = {}): Profile {
   const p = findProfile(name);

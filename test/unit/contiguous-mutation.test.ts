@@ -21,15 +21,13 @@ import type { CmaBootState } from '../../reference/mm/cma.ts';
 import { gfpFlags } from '../../reference/include/linux/gfp.ts';
 import { EBUSY, EINVAL, ENOSPC, ModelError } from '../../reference/types.ts';
 
+import { profileNamed } from '../support/machines.ts';
+
 const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 const G = gfpFlags('6.6');
 
-function base(name: string): Profile {
-  const p = findProfile(name);
-  if (p === undefined) throw new Error(`no profile ${name}`);
-  return p;
-}
+const base = profileNamed;
 
 /** 1 GiB at 0x8000_0000 with CMA on (the atomic pools off), as in contiguous.test.ts. */
 function board(kernel: '5.10' | '6.6', patch: Partial<Profile> = {}): Profile {

@@ -21,15 +21,13 @@ import { alloc_pages, allocatedPages, managedPages } from '../../reference/mm/pa
 import { dma_direct_alloc, dma_direct_free } from '../../reference/kernel/dma/direct.ts';
 import { KernelBug, PAGE_SIZE_N } from '../../reference/types.ts';
 
+import { profileNamed } from '../support/machines.ts';
+
 const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 const G = gfpFlags('6.6');
 
-function base(name: string): Profile {
-  const p = findProfile(name);
-  if (p === undefined) throw new Error(`no profile ${name}`);
-  return p;
-}
+const base = profileNamed;
 
 /** A profile with CMA on (the atomic pools, another file's business, off). */
 function withCma(name: string, patch: Partial<Profile> = {}): Profile {
