@@ -296,19 +296,12 @@ function dmaRangesOf(n: FdtNode, notes: string[]): DtbDevice['dmaRanges'] {
   const own = cellsOf(bus);
   const up = cellsOf(bus.parent as FdtNode);
   const out: { cpu: bigint; dma: bigint; size: bigint }[] = [];
-  for (const [child, parentAddr, size] of propTuples(bus, 'dma-ranges', [own.address, up.address, own.size]) ?? []) {
-    const dma = busAddress(bus, child);
-    const cpu = translateUp(bus.parent as FdtNode, busAddress(bus.parent as FdtNode, parentAddr));
+  for (const [dma, parentAddr, size] of propTuples(bus, 'dma-ranges', [own.address, up.address, own.size]) ?? []) {
+    const cpu = translateUp(bus.parent as FdtNode, parentAddr);
     if (cpu === null) notes.push(`${bus.path}: dma-ranges entry at bus 0x${dma.toString(16)} has no CPU address, dropped`);
     else out.push({ cpu, dma, size });
   }
   return out.length > 0 ? out : undefined;
-}
-
-/** A child-bus address of `bus`: PCI buses (3 address cells) carry space flags in the top cell (of_bus_pci_map drops them). */
-function busAddress(bus: FdtNode, addr: bigint): bigint {
-  const t = propString(bus, 'device_type');
-  return (t === 'pci' || t === 'pciex') && cellsOf(bus).address === 3 ? BigInt.asUintN(64, addr) : addr;
 }
 
 /** of_translate_dma_address: an address in `a`'s child space through the dma-ranges of `a` and its ancestors below the root. */
@@ -319,9 +312,9 @@ function translateUp(a: FdtNode, addr: bigint): bigint | null {
     if (r === undefined || r.length === 0) continue;
     const own = cellsOf(node);
     const up = cellsOf(node.parent);
-    const hit = (propTuples(node, 'dma-ranges', [own.address, up.address, own.size]) ?? []).find(([c, , s]) => x >= busAddress(node, c) && x < busAddress(node, c) + s);
+    const hit = (propTuples(node, 'dma-ranges', [own.address, up.address, own.size]) ?? []).find(([c, , s]) => x >= c && x < c + s);
     if (hit === undefined) return null;
-    x = x - busAddress(node, hit[0]) + busAddress(node.parent, hit[1]);
+    x = BigInt.asUintN(64, x - hit[0] + hit[1]);
   }
   return x;
 }

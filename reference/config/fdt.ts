@@ -161,7 +161,10 @@ export function propString(n: FdtNode, name: string): string | null {
   return propStrings(n, name)?.[0] ?? null;
 }
 
-/** Groups u32 cells into numbers of `sizes[i]` cells each, repeated: reg, ranges, dma-ranges. */
+/**
+ * Groups u32 cells into numbers of `sizes[i]` cells each, repeated: reg, ranges, dma-ranges.
+ * Each number is what include/linux/of.h of_read_number gives (5.10, 6.6): a u64.
+ */
 export function propTuples(n: FdtNode, name: string, sizes: readonly number[]): bigint[][] | null {
   const cells = propU32s(n, name);
   if (cells === null) return null;
@@ -175,7 +178,8 @@ export function propTuples(n: FdtNode, name: string, sizes: readonly number[]): 
     let j = i;
     for (const s of sizes) {
       let v = 0n;
-      for (let k = 0; k < s; k++) v = (v << 32n) | BigInt(cells[j++]);
+      // of_read_number / dt_mem_next_cell accumulate in a u64: cells above the low two fall off the top.
+      for (let k = 0; k < s; k++) v = BigInt.asUintN(64, (v << 32n) | BigInt(cells[j++]));
       t.push(v);
     }
     out.push(t);

@@ -2,7 +2,11 @@
 // `="text"`, numbers, `# CONFIG_X is not set`, comments) into the resolved
 // symbol record a Profile carries. Strict on purpose: a line that is none of
 // those is an error with its line number, so a truncated or hand-mangled file
-// is reported instead of silently dropping symbols.
+// is reported instead of silently dropping symbols. The same goes for lines
+// scripts/kconfig would skip (conf_read_simple, confdata.c, 5.10 and 6.6): an
+// indented line ("unexpected data") or a blank after `=` (conf_set_sym_val
+// refuses " y"): the kernel build keeps the symbol's default, so reading the
+// value would model a kernel nobody builds.
 
 export type KconfigValue = boolean | number | string;
 
@@ -43,6 +47,9 @@ export function parseKconfig(text: string, source = '.config'): ParsedKconfig {
     const no = i + 1;
     const line = lines[i].trim();
     if (line === '') continue;
+    if (/^\s/.test(lines[i])) {
+      throw new KconfigError(no, `indented line "${clip(line)}": scripts/kconfig ignores it ("unexpected data"); remove the leading blanks`, source);
+    }
     if (line.startsWith('#')) {
       const ns = NOT_SET.exec(line);
       if (ns) {
@@ -56,7 +63,8 @@ export function parseKconfig(text: string, source = '.config'): ParsedKconfig {
       }
       continue;
     }
-    const a = ASSIGN.exec(line);
+    // The untrimmed line: a blank after a number matters (parseValue).
+    const a = ASSIGN.exec(lines[i]);
     if (!a) {
       const eq = line.indexOf('=');
       const name = eq > 0 ? line.slice(0, eq) : line;
@@ -78,11 +86,17 @@ function assign(out: ParsedKconfig, sym: string, v: KconfigValue | undefined, no
 }
 
 function parseValue(raw: string, no: number, source: string): KconfigValue {
+  if (/^\s/.test(raw)) {
+    throw new KconfigError(no, `blank after "=": scripts/kconfig refuses the value "${clip(raw)}" and keeps the symbol's default`, source);
+  }
   const v = raw.trim();
   if (v === 'y') return true;
   if (v === 'n') return false;
   if (v === 'm') return 'm';
   if (v.startsWith('"')) return parseString(v, no, source);
+  const numeric = /^-?[0-9]+$/.test(v) || /^0[xX][0-9a-fA-F]+$/.test(v);
+  // sym_string_valid reads an int or hex to the end of the line: "12 " is refused (a bool only looks at p[0]).
+  if (numeric && v !== raw) throw new KconfigError(no, `blank after the number "${clip(v)}": scripts/kconfig refuses it and keeps the symbol's default`, source);
   if (/^-?[0-9]+$/.test(v)) {
     const n = Number(v);
     return Number.isSafeInteger(n) ? n : v;

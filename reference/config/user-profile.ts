@@ -232,7 +232,8 @@ function placeDynamic(d: DynamicReserved, memory: readonly MemoryRange[], kernel
 /**
  * drivers/of/fdt.c early_init_dt_scan_chosen (5.10, 6.6): the bootloader's
  * bootargs, unless CONFIG_CMDLINE_FORCE; CONFIG_CMDLINE_EXTEND appends
- * CONFIG_CMDLINE; otherwise CONFIG_CMDLINE only when bootargs are empty.
+ * CONFIG_CMDLINE; otherwise CONFIG_CMDLINE only when bootargs are empty
+ * (zero length: the test is on the first byte, blanks count).
  */
 function cmdlineOf(given: string | undefined, bootargs: string | null, kconfig: Profile['kconfig'], fallbacks: string[], notes: string[]): string {
   const cfg = typeof kconfig.CONFIG_CMDLINE === 'string' ? kconfig.CONFIG_CMDLINE : '';
@@ -243,7 +244,8 @@ function cmdlineOf(given: string | undefined, bootargs: string | null, kconfig: 
   }
   let args = given ?? bootargs;
   if (given === undefined && bootargs !== null) notes.push('cmdline: from the dtb\'s /chosen/bootargs');
-  if (args === null || args.trim() === '') {
+  // The kernel tests cmdline[0] untrimmed: bootargs of blanks are a command line, CONFIG_CMDLINE stays out.
+  if (args === null || args === '') {
     if (cfg !== '') {
       notes.push('cmdline: CONFIG_CMDLINE (no bootloader command line)');
       return cfg;

@@ -78,6 +78,13 @@ describe('without coherent.c (no CONFIG_DMA_DECLARE_COHERENT, no 6.6 DMA_GLOBAL_
       expect(dma_release_from_dev_coherent(m, dev, 0, mem.virt_base)).toBe(0);
       expect(mem.bitmap[0]).toBe(1);
     });
+
+    it(`${kernel} ${Object.keys(kconfig).join(' ')}: dma_declare_coherent_memory is the -ENOSYS stub and the device keeps no pool`, () => {
+      const m = machine(kernel, [PLAIN], [CARVEOUT], kconfig);
+      const dev = m.devices[0];
+      expect(dma_declare_coherent_memory(m, dev, POOL, POOL, MiB)).toBe(-38);
+      expect(dev_get_coherent_memory(dev)).toBeNull();
+    });
   }
 
   it('6.6 with DMA_GLOBAL_POOL alone: coherent.c is built (the option selects DMA_DECLARE_COHERENT), the DT pool serves', () => {

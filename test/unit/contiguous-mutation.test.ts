@@ -84,8 +84,14 @@ describe('Kconfig numbers as the .config spells them', () => {
   });
 
   it('CONFIG_CMA_ALIGNMENT outside its Kconfig range (2..12) is refused when the cap is read', () => {
-    const m = buildMachine(board('6.6', { kconfig: { CONFIG_CMA_ALIGNMENT: 31 } }));
-    expect(() => dma_alloc_contiguous(m, m.devices[0], 8192n, G.GFP_KERNEL)).toThrow(ModelError);
+    for (const bad of [1, 13, 31]) {
+      const m = buildMachine(board('6.6', { kconfig: { CONFIG_CMA_ALIGNMENT: bad } }));
+      expect(() => dma_alloc_contiguous(m, m.devices[0], 8192n, G.GFP_KERNEL)).toThrow(/outside the Kconfig range 2\.\.12/);
+    }
+    for (const ok of [2, 12]) {
+      const m = buildMachine(board('6.6', { kconfig: { CONFIG_CMA_ALIGNMENT: ok } }));
+      expect(dma_alloc_contiguous(m, m.devices[0], 8192n, G.GFP_KERNEL)).not.toBeNull();
+    }
   });
 
   it('CONFIG_CMA_AREAS sets MAX_CMA_AREAS = 1 + CONFIG_CMA_AREAS slots (include/linux/cma.h)', () => {
@@ -173,7 +179,20 @@ describe('the command line as parse_early_param splits it (kernel/params.c next_
     expect(plan.log).toEqual(['cma: Reserved 64 MiB at 0xbc000000']);
   });
 
-  it('NUMA CMA parameters are refused (not modelled: one node)', () => {
+  it('an unpaired quote runs to the end of the line: the later cma= is inside the first value, never its own parameter', () => {
+    const plan = reserve(board('6.6', { cmdline: 'cma="64M quiet cma=16M' }));
+    expect(plan.areas.map((a) => a.size)).toEqual([64n * MiB]);
+    expect(plan.log[0]).toBe('cma=64M quiet cma=16M: trailing " quiet cma=16M" ignored');
+  });
+
+  it('a whole quoted argument, a tab between arguments, and parameters after "--" (for init) that early_cma never sees', () => {
+    expect(sizes(board('6.6', { cmdline: 'quiet\t"cma=32M"' }))).toEqual([32n * MiB]);
+    expect(sizes(board('6.6', { cmdline: 'cma=32M -- cma=64M' }))).toEqual([32n * MiB]);
+    expect(sizes(board('6.6', { cmdline: 'x="a -- b" cma=32M' }))).toEqual([32n * MiB]);
+  });
+
+  it('NUMA CMA parameters are refused (not modelled: one node), with "-" for "_" as parameq allows', () => {
+    expect(() => reserve(board('6.6', { cmdline: 'cma-pernuma=16M' }))).toThrow(ModelError);
     expect(() => reserve(board('6.6', { cmdline: 'cma_pernuma=16M' }))).toThrow(ModelError);
     expect(() => reserve(board('6.6', { cmdline: 'numa_cma=0:16M' }))).toThrow(ModelError);
   });

@@ -190,6 +190,16 @@ describe('DMA masters: dma-ranges (drivers/of/address.c of_dma_get_range, of_tra
       );
     for (const t of ['pci', 'pciex']) expect(rangesOf(pci(t))).toEqual([{ dma: 0n, cpu: 0x8000_0000n, size: GiB }]);
   });
+
+  it('a non-PCI bus with 3 address cells: of_read_number keeps the low 64 bits, as for PCI (the top cell falls off)', () => {
+    const d = read(
+      root([
+        mem(0n, 8n * GiB),
+        { name: 'bus@1', props: { compatible: 'simple-bus', '#address-cells': [3], '#size-cells': [2], ranges: null, 'dma-ranges': cells(0x7, 0, 0, 0, 0x8000_0000, 0, 0x4000_0000) }, children: [sd()] },
+      ]),
+    );
+    expect(rangesOf(d)).toEqual([{ dma: 0n, cpu: 0x8000_0000n, size: GiB }]);
+  });
 });
 
 describe('deviceSpecOf', () => {

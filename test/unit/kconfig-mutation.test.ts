@@ -84,3 +84,28 @@ describe('releaseMajorMinor', () => {
     expect(releaseMajorMinor('rc-6.6')).toBeNull();
   });
 });
+
+// scripts/kconfig/confdata.c conf_read_simple / conf_set_sym_val (5.10, 6.6) skip these lines with a
+// warning and keep the symbol's default: reading the value would model a kernel nobody builds.
+describe('parseKconfig: lines scripts/kconfig would skip are refused', () => {
+  it('an indented assignment ("unexpected data")', () => {
+    const e = err('CONFIG_A=y\n  CONFIG_B=y\n');
+    expect(e.line).toBe(2);
+    expect(e.message).toMatch(/^x\.config:2: indented line "CONFIG_B=y": scripts\/kconfig ignores it/);
+  });
+
+  it('an indented "is not set" comment', () => {
+    expect(err('\t# CONFIG_B is not set\n').message).toMatch(/^x\.config:1: indented line/);
+  });
+
+  it('a blank after "=" (conf_set_sym_val refuses " y")', () => {
+    const e = err('CONFIG_A= y\n');
+    expect(e.message).toBe(`x.config:1: blank after "=": scripts/kconfig refuses the value " y" and keeps the symbol's default`);
+  });
+
+  it('a blank after a number (sym_string_valid reads to the end), but not after y / m / n or a string', () => {
+    expect(err('CONFIG_A=12 \n').message).toMatch(/blank after the number "12"/);
+    expect(err('CONFIG_A=0x10\t\n').message).toMatch(/blank after the number "0x10"/);
+    expect(parseKconfig('CONFIG_A=y \nCONFIG_B=m\t\nCONFIG_C="x" \nCONFIG_D=12\r\n').symbols).toEqual({ CONFIG_A: true, CONFIG_B: 'm', CONFIG_C: 'x', CONFIG_D: 12 });
+  });
+});

@@ -146,6 +146,20 @@ describe('coherent_pool= parsing', () => {
     const b = buildMachine({ ...base, cmdline: 'coherent_pool=2"M' });
     expect(atomicPoolsOf(b).atomic_pool_size).toBe(2n);
   });
+
+  // lib/cmdline.c next_arg / kernel/params.c parse_args, as parse_early_param runs them (5.10, 6.6).
+  it('as parse_early_param cuts the line: quotes stripped, "-" for "_" in the name, nothing after "--"', () => {
+    const base = profile('board-1g-6.6');
+    const size = (cmdline: string) => atomicPoolsOf(buildMachine({ ...base, cmdline })).atomic_pool_size;
+    expect(size('coherent_pool="2M"')).toBe(2n * MiB);
+    expect(size('"coherent_pool=1M"')).toBe(1n * MiB);
+    expect(size('coherent-pool=1M')).toBe(1n * MiB);
+    expect(size('coherent_pool=1M -- coherent_pool=2M')).toBe(1n * MiB);
+  });
+
+  it('a bare coherent_pool (no "=") would reach memparse as NULL: refused, not read as a default', () => {
+    expect(() => buildMachine({ ...profile('board-1g-6.6'), cmdline: 'coherent_pool' })).toThrow(/coherent_pool without "="/);
+  });
 });
 
 describe('atomicPoolSummary', () => {

@@ -167,6 +167,13 @@ describe('command line', () => {
     expect(u.fallbacks.some((f) => f.startsWith('cmdline'))).toBe(false);
   });
 
+  it('bootargs of blanks are a command line: CONFIG_CMDLINE is only for a zero-length one (cmdline[0] is tested untrimmed)', () => {
+    const withCfg = k(['CONFIG_CMDLINE="cma=4M"']);
+    expect(buildUserProfile({ config: withCfg, dtb: chosen('   ') }).profile.cmdline).toBe('');
+    expect(buildUserProfile({ config: withCfg, cmdline: ' \t' }).profile.cmdline).toBe('');
+    expect(buildUserProfile({ config: withCfg, dtb: chosen('') }).profile.cmdline).toBe('cma=4M');
+  });
+
   it('CONFIG_CMDLINE without EXTEND is not appended to a bootloader line', () => {
     expect(buildUserProfile({ config: k(['CONFIG_CMDLINE="cma=4M"']), cmdline: 'quiet' }).profile.cmdline).toBe('quiet');
   });

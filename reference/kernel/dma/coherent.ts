@@ -26,6 +26,8 @@ import type { DmaHandle } from './direct.ts';
 
 /** include/uapi/asm-generic/errno-base.h ENODEV (types.ts has no entry yet). */
 const ENODEV = 19;
+/** include/uapi/asm-generic/errno.h ENOSYS. */
+const ENOSYS = 38;
 
 /** kernel/dma/coherent.c struct dma_coherent_mem (5.10, 6.6); the spinlock is implicit (one thread). */
 export interface dma_coherent_mem {
@@ -256,10 +258,17 @@ export function dma_assign_coherent_memory(dev: device | null, mem: dma_coherent
   }
 }
 
-/** kernel/dma/coherent.c dma_declare_coherent_memory (5.10, 6.6): a driver-declared pool, device_base taken as given. */
+/**
+ * kernel/dma/coherent.c dma_declare_coherent_memory (5.10, 6.6): a driver-declared pool, device_base
+ * taken as given. Without coherent.c in the build, include/linux/dma-map-ops.h's stub returns -ENOSYS.
+ */
 export function dma_declare_coherent_memory(m: Machine, dev: device | null, phys_addr: bigint, device_addr: bigint, size: bigint): number {
   kenter('dma_declare_coherent_memory');
   try {
+    if (!declareCoherentBuilt(m)) {
+      knote('CONFIG_DMA_DECLARE_COHERENT is not set: the dma-map-ops.h stub');
+      return -ENOSYS;
+    }
     const mem = dma_init_coherent_memory(m, phys_addr, device_addr, size, false);
     if (typeof mem === 'number') return mem;
     const ret = dma_assign_coherent_memory(dev, mem);

@@ -30,6 +30,7 @@ import {
   type CmaBootState,
 } from '../../mm/cma.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
+import { earlyParams, parameq } from '../../lib/cmdline.ts';
 import { EBUSY, EINVAL, ModelError, PAGE_ALIGN, PAGE_SHIFT, PAGE_SIZE_N, PHYS_PFN, get_order, hex, min_not_zero } from '../../types.ts';
 
 const MiB = 1n << 20n;
@@ -51,10 +52,14 @@ function kconfigNumber(p: Pick<Profile, 'kconfig'>, sym: string, dflt: number): 
   return n;
 }
 
-/** CONFIG_CMA_ALIGNMENT (kernel/dma/Kconfig, default 8). */
+/**
+ * CONFIG_CMA_ALIGNMENT (kernel/dma/Kconfig, 5.10 and 6.6: `range 2 12`, default 8). Kconfig
+ * resets an out-of-range value to the default (conf_read, sym_string_within_range), so a
+ * .config holding one was never built: refused rather than modelled.
+ */
 function cmaAlignmentCap(m: Machine): number {
   const n = kconfigNumber(m.profile, 'CONFIG_CMA_ALIGNMENT', 8);
-  if (n > 30) throw new ModelError(`CONFIG_CMA_ALIGNMENT=${n}: outside the Kconfig range`);
+  if (n < 2 || n > 12) throw new ModelError(`CONFIG_CMA_ALIGNMENT=${n}: outside the Kconfig range 2..12`);
   return n;
 }
 
@@ -135,16 +140,10 @@ export function early_cma(p: string | null, st: CmaCmdline, log: string[]): numb
 /** Model helper: parse_early_param for the parameters contiguous.c owns; every cma= in order, the last one wins field by field. */
 function parseCmaCmdline(cmdline: string, log: string[]): CmaCmdline {
   const st: CmaCmdline = { size: null, base: 0n, limit: 0n };
-  for (const tok of cmdline.split(/\s+/)) {
-    if (tok === '--') break; // the rest goes to init
-    if (tok === '') continue;
-    const eq = tok.indexOf('=');
-    const name = eq < 0 ? tok : tok.slice(0, eq);
-    let val = eq < 0 ? null : tok.slice(eq + 1);
-    if (val !== null && val.length >= 2 && val.startsWith('"') && val.endsWith('"')) val = val.slice(1, -1);
-    if (name === 'cma') early_cma(val, st, log);
-    else if (name === 'cma_pernuma' || name === 'numa_cma') {
-      throw new ModelError(`${name}=: NUMA CMA areas are not modelled (one node)`);
+  for (const { param, val } of earlyParams(cmdline)) {
+    if (parameq(param, 'cma')) early_cma(val, st, log);
+    else if (parameq(param, 'cma_pernuma') || parameq(param, 'numa_cma')) {
+      throw new ModelError(`${param}=: NUMA CMA areas are not modelled (one node)`);
     }
   }
   return st;

@@ -35,6 +35,7 @@ import { dma_common_contiguous_remap, dma_common_free_remap } from './remap.ts';
 import { dev_get_cma_area, dma_alloc_from_contiguous, memparse } from './contiguous.ts';
 import { cma_get_base, cma_get_size } from '../../mm/cma.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
+import { earlyParams, parameq } from '../../lib/cmdline.ts';
 import { DMA_BIT_MASK, ENOMEM, ModelError, PAGE_SHIFT, PAGE_SIZE_N, PFN_PHYS, PHYS_PFN, get_order } from '../../types.ts';
 
 const SZ_128K = 128n << 10n;
@@ -131,11 +132,17 @@ export function atomicPoolSummary(m: Machine): { name: AtomicPoolName; size: big
 
 // ---------------------------------------------------------------- command line
 
-/** Model helper: the values of `name=` on a kernel command line, in order (each early_param call sees one). */
+/**
+ * Model helper: the values do_early_param hands the setup function of `name`, in order. A bare
+ * `name` (no `=`) reaches it as NULL, which early_coherent_pool passes to memparse: a NULL
+ * dereference at boot, refused here.
+ */
 function cmdlineValues(cmdline: string, name: string): string[] {
   const out: string[] = [];
-  for (const word of cmdline.split(/\s+/)) {
-    if (word.startsWith(name + '=')) out.push(word.slice(name.length + 1).replace(/^"|"$/g, ''));
+  for (const { param, val } of earlyParams(cmdline)) {
+    if (!parameq(param, name)) continue;
+    if (val === null) throw new ModelError(`${name} without "=": its early_param handler would pass NULL to memparse`);
+    out.push(val);
   }
   return out;
 }
