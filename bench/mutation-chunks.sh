@@ -11,7 +11,7 @@ set -u
 cd "$(dirname "$0")/.."
 declare -A CHUNKS=(
   [dma-core]='reference/kernel/dma/direct.ts,reference/kernel/dma/direct.h.ts,reference/kernel/dma/mapping.ts,reference/kernel/dma/pool.ts,reference/kernel/dma/remap.ts,reference/arch/riscv/dma-noncoherent.ts,reference/include/linux/dma-mapping.ts,reference/include/linux/dma-direct.ts'
-  [lib-cmo]='reference/lib/bitmap.ts,reference/lib/genalloc.ts,reference/arch/riscv/cmo.ts'
+  [lib-cmo]='reference/lib/bitmap.ts,reference/lib/genalloc.ts,reference/lib/cmdline.ts,reference/arch/riscv/cmo.ts'
   [swiotlb]='reference/kernel/dma/swiotlb.ts,reference/kernel/dma/swiotlb-map.ts'
   [coherent-cma]='reference/kernel/dma/coherent.ts,reference/kernel/dma/contiguous.ts,reference/mm/cma.ts'
   [mm]='reference/mm/page_alloc.ts,reference/mm/memblock.ts,reference/mm/mmzone.ts,reference/mm/memory.ts,reference/mm/slab.ts,reference/include/linux/gfp.ts'

@@ -38,6 +38,9 @@ function subtract(ranges: readonly PfnRange[], holes: readonly PfnRange[]): PfnR
 export function systemRamResources(m: Machine): PfnRange[] {
   const memory: readonly MemoryRange[] = m.init_mm.memory ?? m.profile.memory;
   const nomap = m.reservedMem.reserved_mem
+    // A no-map + reusable shared-dma-pool fails both rmem_cma_setup and rmem_dma_setup; 6.6
+    // fdt_init_reserved_mem then clears nomap (memblock_clear_nomap): System RAM again. (5.10 calls
+    // memblock_add instead, which leaves a static node's NOMAP flag set: not modelled.)
     .filter((r) => r.node.noMap === true && r.node.reusable !== true)
     .map((r) => ({ base: r.base, size: r.size }));
   return subtract(memblockMemoryPfnRanges(memory), memblockMemoryPfnRanges(nomap));
@@ -55,7 +58,8 @@ export function walk_system_ram_range(m: Machine, start_pfn: number, nr_pages: n
   kenter('walk_system_ram_range');
   try {
     if (!(nr_pages >= 0) || !Number.isInteger(start_pfn) || start_pfn < 0) throw new ModelError(`walk_system_ram_range(${start_pfn}, ${nr_pages})`);
-    const end = start_pfn + nr_pages;
+    // The kernel's byte end, ((start_pfn + nr_pages) << PAGE_SHIFT) - 1, wraps to U64_MAX for (0, 0): everything.
+    const end = start_pfn === 0 && nr_pages === 0 ? Infinity : start_pfn + nr_pages;
     let ret = -EINVAL;
     for (const r of systemRamResources(m)) {
       const pfn = Math.max(r.start, start_pfn);

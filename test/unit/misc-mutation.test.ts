@@ -92,6 +92,13 @@ describe('walk_system_ram_range / System RAM resources (kernel/resource.c, arch/
     expect(calls).toBe(0);
   });
 
+  it('(0, 0) walks everything: the byte end ((0 + 0) << PAGE_SHIFT) - 1 wraps to U64_MAX', () => {
+    const m = twoBanks([]);
+    const seen: number[] = [];
+    expect(walk_system_ram_range(m, 0, 0, (p) => (seen.push(p), 0))).toBe(0);
+    expect(seen).toEqual([pfn(A.base), pfn(B.base)]);
+  });
+
   it('arguments an unsigned long cannot hold are refused, not walked', () => {
     const m = twoBanks([]);
     expect(() => walk_system_ram_range(m, 0, -1, () => 0)).toThrow(ModelError);
