@@ -143,6 +143,16 @@ describe.each(KERNELS)('__hash_bucket_find best fit (%s)', (kernel) => {
 });
 
 describe.each(KERNELS)('containing_match (%s)', (kernel) => {
+  it('an empty bucket is walked without a single match call (the call trace shows none)', () => {
+    const st = dmaDebugCreate(kernel);
+    const d: DmaDebugDevice = { name: 'eth0' };
+    const t = traceCalls(() => {
+      debug_dma_unmap_page(st, d, 0x8000_0000n, 64n, DMA_TO_DEVICE);
+      debug_dma_sync_single_for_cpu(st, d, 0x8000_0000n, 64n, DMA_TO_DEVICE);
+    });
+    expect(t.calls.filter((c) => /exact_match|containing_match/.test(c))).toEqual([]);
+    expect(checks(st)).toEqual(['unmap-not-mapped', 'sync-not-mapped']);
+  });
   it('another device syncing the same bus address has not mapped it', () => {
     const a: DmaDebugDevice = { name: 'a' };
     const b: DmaDebugDevice = { name: 'b' };
