@@ -12,7 +12,7 @@ import { systemRamResources, walk_system_ram_range } from '../../reference/kerne
 import { dma_max_mapping_size, SIZE_MAX } from '../../reference/kernel/dma/max-mapping-size.ts';
 import { is_swiotlb_active } from '../../reference/kernel/dma/swiotlb.ts';
 import { isTracing, kenter, kexit, setTracer, Tracer } from '../../reference/trace.ts';
-import { EINVAL, ModelError, PAGE_SHIFT } from '../../reference/types.ts';
+import { DMA_BIT_MASK, EINVAL, ModelError, PAGE_SHIFT, U64_MAX } from '../../reference/types.ts';
 import { traceCalls } from './trace-calls.ts';
 
 const MiB = 1n << 20n;
@@ -195,5 +195,15 @@ describe('config/profile.ts helpers', () => {
     expect(fault).toBeDefined();
     expect(hasFault({ faults: [fault] }, fault)).toBe(true);
     expect(hasFault({ faults: [] }, fault)).toBe(false);
+  });
+});
+
+describe('types.ts: DMA_BIT_MASK (include/linux/dma-mapping.h)', () => {
+  it('takes 0..64 bits only: a negative count is a model error, not a mask', () => {
+    // (1 << -1) - 1 would be -1n in BigInt, a "mask" no kernel can produce.
+    expect(() => DMA_BIT_MASK(-1)).toThrow(ModelError);
+    expect(() => DMA_BIT_MASK(65)).toThrow(ModelError);
+    expect(DMA_BIT_MASK(0)).toBe(0n);
+    expect(DMA_BIT_MASK(64)).toBe(U64_MAX);
   });
 });

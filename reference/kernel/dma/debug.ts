@@ -359,7 +359,8 @@ function active_cacheline_inc_overlap(st: DmaDebugState, fn: string, cln: bigint
       knote('WARN_ONCE overlap counter exceeded');
       st.warnings.push({
         check: 'cacheline-overlap-exceeded',
-        message: `DMA-API: exceeded ${ACTIVE_CACHELINE_MAX_OVERLAP} overlapping mappings of cacheline ${hex(cln)}`,
+        // %pa (lib/vsprintf.c special_hex_number, 5.10 and 6.6): 0x + 16 zero-padded digits on 64-bit.
+        message: `DMA-API: exceeded ${ACTIVE_CACHELINE_MAX_OVERLAP} overlapping mappings of cacheline ${a16(cln)}`,
         fn,
       });
     }
