@@ -23,6 +23,9 @@ import { coherentGlobalsCreate } from '../../reference/kernel/dma/coherent.ts';
 import { EINVAL, ENOENT, ENOMEM } from '../../reference/types.ts';
 import { ENODEV } from '../../reference/drivers/of/address.ts';
 import { profileNamed } from '../support/machines.ts';
+import { readDtb } from '../../reference/config/dtb.ts';
+import { buildUserProfile } from '../../reference/config/user-profile.ts';
+import { buildFdt, cells, cells64, type TNode } from './fdt-builder.ts';
 
 const MiB = 1n << 20n;
 const POOL = 0x8_0000_0000n; // 32 GiB, inside SG2042 DRAM
@@ -175,5 +178,110 @@ describe('of_reserved_mem_lookup', () => {
     const m = boot('6.6', [], [pool('a-pool', POOL), pool('b-pool', POOL + MiB)]);
     expect(of_reserved_mem_lookup(m, 'b-pool')?.base).toBe(POOL + MiB);
     expect(of_reserved_mem_lookup(m, 'soc')).toBeNull();
+  });
+});
+
+// The early scan of /reserved-memory (5.10 drivers/of/fdt.c __fdt_scan_reserved_mem, 6.6 fdt.c
+// fdt_scan_reserved_mem, both with __reserved_mem_check_root and __reserved_mem_reserve_reg) and
+// of_reserved_mem.c __reserved_mem_alloc_size / __reserved_mem_alloc_in_range (6.6) for the
+// regions with `size` instead of `reg`.
+describe('/reserved-memory as the kernel reads it', () => {
+  const GiB = 1n << 30n;
+  const tree = (children: TNode[], rmProps: TNode['props'] = {}, rootProps: TNode['props'] = {}): TNode => ({
+    name: '',
+    props: { '#address-cells': [2], '#size-cells': [2], ...rootProps },
+    children: [
+      { name: 'memory@80000000', props: { device_type: 'memory', reg: rootProps['#size-cells'] ? [0, 0x8000_0000, 0x4000_0000] : cells64(0x8000_0000n, GiB) } },
+      { name: 'reserved-memory', props: { '#address-cells': [2], '#size-cells': [2], ranges: null, ...rmProps }, children },
+    ],
+  });
+  const fixed = (name: string, base: bigint, size: bigint): TNode => ({ name, props: { reg: cells64(base, size), 'no-map': null } });
+  const dyn = (name: string, props: TNode['props']): TNode => ({ name, props: { compatible: 'shared-dma-pool', ...props } });
+  const place = (t: TNode, kernel: '5.10' | '6.6') => buildUserProfile({ kernel, dtb: buildFdt(t) });
+  const baseOf = (t: TNode, kernel: '5.10' | '6.6', name: string) => place(t, kernel).profile.reservedMemory?.find((r) => r.name === name)?.base;
+
+  it('__reserved_mem_check_root: cells other than the root\'s, or no #size-cells at all, or no ranges: the whole node is ignored', () => {
+    // #size-cells 1 under a root with 2: the kernel refuses the node, its children reserve nothing.
+    const a = readDtb(buildFdt(tree([{ name: 'fw@b0000000', props: { reg: [0, 0xb000_0000, 0x10_0000] } }, dyn('d', { size: cells(0x10_0000) })], { '#size-cells': [1] })));
+    expect([a.reservedMemory, a.dynamicReserved]).toEqual([[], []]);
+    // A root with #size-cells 1 and a /reserved-memory without #size-cells: !prop is -EINVAL too.
+    const noSc = tree([{ name: 'fw@b0000000', props: { reg: [0, 0xb000_0000, 0x10_0000] } }], {}, { '#size-cells': [1] });
+    delete noSc.children?.[1].props?.['#size-cells'];
+    const b = readDtb(buildFdt(noSc));
+    expect(b.reservedMemory).toEqual([]);
+    // No ranges property.
+    const noRanges = tree([fixed('fw@b0000000', 0xb000_0000n, 0x10_0000n), dyn('d', { size: cells64(0x10_0000n) })]);
+    delete noRanges.children?.[1].props?.ranges;
+    const c = readDtb(buildFdt(noRanges));
+    expect([c.reservedMemory, c.dynamicReserved]).toEqual([[], []]);
+    expect(c.notes).toEqual(['/reserved-memory: no ranges property (the kernel refuses such a node)']);
+  });
+
+  it('an empty reg with a size: __reserved_mem_reserve_reg returns 0, so the node is neither static nor dynamic', () => {
+    const d = readDtb(buildFdt(tree([dyn('e', { reg: null, size: cells64(0x10_0000n) })])));
+    expect([d.reservedMemory, d.dynamicReserved]).toEqual([[], []]);
+    expect(d.notes).toEqual(['/reserved-memory/e: empty reg, nothing reserved (a size property is not read)']);
+  });
+
+  it('a first reg entry of size 0 is saved with size 0, so fdt_init_reserved_mem allocates it from size', () => {
+    const d = readDtb(buildFdt(tree([dyn('z', { reg: cells64(0xb000_0000n, 0n), size: cells64(0x10_0000n) }), dyn('zz', { reg: cells64(0xb000_0000n, 0n) })])));
+    expect(d.reservedMemory).toEqual([]);
+    expect(d.dynamicReserved.map((r) => [r.name, r.size])).toEqual([['z', 0x10_0000n]]);
+  });
+
+  it('alignment is read with dt_root_addr_cells; any other length skips the node (-EINVAL)', () => {
+    // #address-cells 2, #size-cells 1 (root and /reserved-memory alike).
+    const t = (alignment: Uint8Array) => tree([dyn('a', { size: cells(0x10_0000), alignment })], { '#size-cells': [1] }, { '#size-cells': [1] });
+    const two = readDtb(buildFdt(t(cells64(0x20_0000n))));
+    expect(two.dynamicReserved.map((r) => r.alignment)).toEqual([0x20_0000n]);
+    const one = readDtb(buildFdt(t(cells(0x20_0000))));
+    expect(one.dynamicReserved).toEqual([]);
+  });
+
+  it('no alignment, or alignment 0: SMP_CACHE_BYTES (64), not a page', () => {
+    for (const k of ['5.10', '6.6'] as const) {
+      expect(baseOf(tree([dyn('s', { size: cells64(0x1800n) })]), k, 's')).toBe(0xc000_0000n - 0x1800n);
+      expect(baseOf(tree([dyn('s', { size: cells64(0x1800n), alignment: cells64(0n) })]), k, 's')).toBe(0xc000_0000n - 0x1800n);
+    }
+  });
+
+  it('alloc-ranges: the first window listed with room wins, even when a later one is higher (5.10 and 6.6)', () => {
+    const t = tree([dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0x9000_0000n, 16n * MiB, 0xb000_0000n, 16n * MiB) })]);
+    expect(baseOf(t, '5.10', 'w')).toBe(0x90c0_0000n);
+    expect(baseOf(t, '6.6', 'w')).toBe(0x90c0_0000n);
+    // A first window without room falls through to the next.
+    const full = tree([fixed('f@90000000', 0x9000_0000n, 16n * MiB), dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0x9000_0000n, 16n * MiB, 0xb000_0000n, 16n * MiB) })]);
+    expect(baseOf(full, '5.10', 'w')).toBe(0xb0c0_0000n);
+  });
+
+  it('6.6 __reserved_mem_alloc_in_range: a window starting at a reserved_mem region is filled bottom-up; 5.10 stays top-down', () => {
+    const t = tree([fixed('f@b0000000', 0xb000_0000n, 16n * MiB), dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xb000_0000n, 64n * MiB) })]);
+    expect(baseOf(t, '6.6', 'w')).toBe(0xb100_0000n);
+    expect(place(t, '6.6').notes).toContain('/reserved-memory/w: 4 MiB without reg, placed bottom-up at 0xb1000000 as memblock would (approximation)');
+    expect(baseOf(t, '5.10', 'w')).toBe(0xb3c0_0000n);
+    // Next to an earlier dynamic region too (it is in reserved_mem once placed).
+    const two = tree([dyn('low', { size: cells64(16n * MiB), 'alloc-ranges': cells64(0xa000_0000n, 16n * MiB) }), dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xa000_0000n, 64n * MiB) })]);
+    expect(baseOf(two, '6.6', 'w')).toBe(0xa100_0000n);
+    expect(baseOf(two, '5.10', 'w')).toBe(0xa3c0_0000n);
+  });
+
+  it('6.6: a window only ending at a region, or starting and ending at regions, stays top-down', () => {
+    const end = tree([fixed('f@b0000000', 0xb000_0000n, 16n * MiB), dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xa000_0000n, 256n * MiB) })]);
+    expect(baseOf(end, '6.6', 'w')).toBe(0xafc0_0000n);
+    const both = tree([
+      fixed('f@a0000000', 0xa000_0000n, 16n * MiB),
+      fixed('f@b0000000', 0xb000_0000n, 16n * MiB),
+      dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xa100_0000n, 240n * MiB) }),
+    ]);
+    expect(baseOf(both, '6.6', 'w')).toBe(0xafc0_0000n);
+  });
+
+  it('6.6 bottom-up steps over a reservation in the window and keeps the alignment', () => {
+    const t = tree([
+      fixed('f@b0000000', 0xb000_0000n, 16n * MiB),
+      fixed('g@b1000000', 0xb100_0000n + 0x1000n, MiB),
+      dyn('w', { size: cells64(4n * MiB), alignment: cells64(2n * MiB), 'alloc-ranges': cells64(0xb000_0000n, 64n * MiB) }),
+    ]);
+    expect(baseOf(t, '6.6', 'w')).toBe(0xb120_0000n);
   });
 });
