@@ -140,16 +140,41 @@ function poolCompatible(n: FdtNode): ReservedMemorySpec['compatible'] {
   return 'other';
 }
 
-/** drivers/of/of_reserved_mem.c: static (reg) and dynamic (size) children of /reserved-memory. */
+/** A property of exactly `count` cells as one u64 (of_read_number), null when absent, 'bad' for any other length. */
+function propNumber(n: FdtNode, name: string, count: number): bigint | null | 'bad' {
+  const cells = propU32s(n, name);
+  if (cells === null) return null;
+  if (cells.length !== count || count === 0) return 'bad';
+  return (propTuples(n, name, [count]) as bigint[][])[0][0];
+}
+
+/**
+ * The children of /reserved-memory as the kernel's early scan sees them (5.10: drivers/of/fdt.c
+ * __fdt_scan_reserved_mem; 6.6: fdt.c fdt_scan_reserved_mem; both with __reserved_mem_check_root
+ * and __reserved_mem_reserve_reg) and as drivers/of/of_reserved_mem.c __reserved_mem_alloc_size
+ * (5.10, 6.6) reads a dynamic one: static (reg) and dynamic (size) regions.
+ */
 function reservedMemoryOf(fdt: Fdt, notes: string[]): { static: ReservedMemorySpec[]; dynamic: DynamicReserved[] } {
   const out = { static: [] as ReservedMemorySpec[], dynamic: [] as DynamicReserved[] };
   const rm = findNode(fdt, '/reserved-memory');
   if (rm === null) return out;
-  const rc = cellsOf(rm);
   const root = cellsOf(fdt.root);
-  if (rc.address !== root.address || rc.size !== root.size) notes.push('/reserved-memory: #address-cells/#size-cells differ from the root (the kernel refuses such a node)');
+  // __reserved_mem_check_root: #size-cells and #address-cells present and equal to the root's
+  // (dt_root_size_cells / dt_root_addr_cells), and a ranges property; otherwise pr_err("Reserved
+  // memory: unsupported node format, ignoring") and no child is read.
+  if (propU32(rm, '#address-cells') !== root.address || propU32(rm, '#size-cells') !== root.size) {
+    notes.push('/reserved-memory: #address-cells/#size-cells differ from the root (the kernel refuses such a node)');
+    return out;
+  }
+  if (!hasProp(rm, 'ranges')) {
+    notes.push('/reserved-memory: no ranges property (the kernel refuses such a node)');
+    return out;
+  }
   const ranges = rm.props.get('ranges');
   if (ranges !== undefined && ranges.length > 0) notes.push('/reserved-memory: non-empty ranges ignored (addresses taken as CPU addresses)');
+  // Every cell count below is the root's (the check above made the node's the same).
+  const ac = root.address;
+  const sc = root.size;
   for (const n of rm.children) {
     if (!isAvailable(n)) {
       notes.push(`${n.path}: status disabled, skipped`);
@@ -162,8 +187,14 @@ function reservedMemoryOf(fdt: Fdt, notes: string[]): { static: ReservedMemorySp
       cmaDefault: hasProp(n, 'linux,cma-default'),
       dmaDefault: hasProp(n, 'linux,dma-default'),
     };
-    const reg = propTuples(n, 'reg', [rc.address, rc.size]);
-    if (reg !== null && reg.length > 0) {
+    const reg = propTuples(n, 'reg', [ac, sc]);
+    if (reg !== null && reg.length === 0) {
+      // __reserved_mem_reserve_reg: a zero-length reg passes (`if (len && ...)`), the loop saves
+      // nothing and it returns 0, so the caller's `err == -ENOENT && size` never looks at size.
+      notes.push(`${n.path}: empty reg, nothing reserved (a size property is not read)`);
+      continue;
+    }
+    if (reg !== null && reg[0][1] !== 0n) {
       // __reserved_mem_reserve_reg: every reg entry is reserved, the first one names the region.
       if (reg.length > 1) notes.push(`${n.path}: ${reg.length} reg entries, only the first becomes the region`);
       const [base, size] = reg[0];
@@ -179,17 +210,31 @@ function reservedMemoryOf(fdt: Fdt, notes: string[]): { static: ReservedMemorySp
       });
       continue;
     }
-    const size = propTuples(n, 'size', [rc.size]);
-    if (size === null || size.length !== 1) {
+    // No reg (-ENOENT, saved as base 0 size 0 when a size property exists), or a first reg entry
+    // of size 0 (saved with size 0): fdt_init_reserved_mem sees rmem->size == 0 either way and calls
+    // __reserved_mem_alloc_size, which wants `size` of exactly dt_root_size_cells cells.
+    if (reg !== null) notes.push(`${n.path}: first reg entry has size 0, the kernel allocates it from size like a dynamic region`);
+    const size = propNumber(n, 'size', sc);
+    if (size === null || size === 'bad') {
       notes.push(`${n.path}: neither reg nor a single size, skipped`);
       continue;
     }
-    const align = propTuples(n, 'alignment', [rc.size]);
+    // `alignment` is read with dt_root_addr_cells (not the size cells); any other length is -EINVAL.
+    const alignment = propNumber(n, 'alignment', ac);
+    if (alignment === 'bad') {
+      notes.push(`${n.path}: alignment is not ${ac} cell(s) (#address-cells), the kernel skips the node (invalid alignment property)`);
+      continue;
+    }
+    const ar = propU32s(n, 'alloc-ranges');
+    if (ar !== null && ar.length % (ac + sc) !== 0) {
+      notes.push(`${n.path}: alloc-ranges is not a list of (address, size), the kernel skips the node (invalid alloc-ranges property)`);
+      continue;
+    }
     out.dynamic.push({
       name: n.name,
-      size: size[0][0],
-      alignment: align !== null && align.length === 1 ? align[0][0] : null,
-      allocRanges: (propTuples(n, 'alloc-ranges', [rc.address, rc.size]) ?? []).map(([base, sz]) => ({ base, size: sz })),
+      size,
+      alignment,
+      allocRanges: (propTuples(n, 'alloc-ranges', [ac, sc]) ?? []).map(([base, sz]) => ({ base, size: sz })),
       ...flags,
     });
   }

@@ -108,11 +108,11 @@ export function buildUserProfile(inp: UserInputs): UserProfile {
   // Reserved-memory pools.
   const reservedMemory: ReservedMemorySpec[] = [...(dt?.reservedMemory ?? [])];
   for (const d of dt?.dynamicReserved ?? []) {
-    const placed = placeDynamic(d, memory, kernel, [...reserved, ...reservedMemory]);
+    const placed = placeDynamic(d, memory, kernel, [...reserved, ...reservedMemory], reservedMemory);
     if (placed === null) notes.push(`/reserved-memory/${d.name}: no room for ${size(d.size)}, the kernel would fail to allocate it; skipped`);
     else {
-      reservedMemory.push(placed);
-      notes.push(`/reserved-memory/${d.name}: ${size(d.size)} without reg, placed top-down at ${hex(placed.base)} as memblock would (approximation)`);
+      reservedMemory.push(placed.spec);
+      notes.push(`/reserved-memory/${d.name}: ${size(d.size)} without reg, placed ${placed.dir} at ${hex(placed.spec.base)} as memblock would (approximation)`);
     }
   }
   if (dt === null) fallbacks.push('reserved-memory: no --dtb; none (as on SG2042)');
@@ -186,38 +186,88 @@ function checkMemory(memory: readonly MemoryRange[], kernel: KernelVersion): voi
   for (const b of memory) if (b.base + b.size > 1n << 56n) throw new UserInputError(`memory bank at ${hex(b.base)} reaches past the 56-bit physical address space`);
 }
 
+/** early_init_dt_alloc_reserved_memory_arch's default alignment: SMP_CACHE_BYTES = L1_CACHE_BYTES, 64 on riscv (asm/cache.h L1_CACHE_SHIFT 6). */
+const SMP_CACHE_BYTES = 64n;
+
 /**
- * drivers/of/of_reserved_mem.c __reserved_mem_alloc_size (5.10, 6.6), simply:
- * top-down (memblock's default) in alloc-ranges or all of RAM the linear map
- * covers, avoiding every reservation, aligned to `alignment` or a page, CMA
- * pools at least to a pageblock.
+ * drivers/of/of_reserved_mem.c __reserved_mem_alloc_size (5.10, 6.6): the pool
+ * is aligned to `alignment`, or SMP_CACHE_BYTES when there is none (or it is 0),
+ * CMA pools at least to a pageblock. Without alloc-ranges memblock places it
+ * top-down (riscv never sets bottom-up) in all of RAM the linear map covers,
+ * around every reservation. With alloc-ranges the windows are tried in the order
+ * listed and the first one with room wins; inside a window 5.10 goes top-down,
+ * 6.6 (__reserved_mem_alloc_in_range, v6.5) bottom-up when the window starts
+ * inside or at the end of an already placed reserved_mem region and does not
+ * also end inside one (top-down when only its end is, or otherwise).
  */
-function placeDynamic(d: DynamicReserved, memory: readonly MemoryRange[], kernel: KernelVersion, taken: readonly MemoryRange[]): ReservedMemorySpec | null {
-  let align = d.alignment ?? PAGE;
+function placeDynamic(
+  d: DynamicReserved,
+  memory: readonly MemoryRange[],
+  kernel: KernelVersion,
+  taken: readonly MemoryRange[],
+  rmems: readonly MemoryRange[],
+): { spec: ReservedMemorySpec; dir: 'top-down' | 'bottom-up' } | null {
+  let align = d.alignment === null || d.alignment === 0n ? SMP_CACHE_BYTES : d.alignment;
   if (d.compatible === 'shared-dma-pool' && d.reusable && !d.noMap && align < CMA_MIN_ALIGNMENT) align = CMA_MIN_ALIGNMENT;
   const limit = (memory[0].base & ~(2n * MiB - 1n)) + SV39_LAYOUT[kernel].linearMapSize;
-  const windows = d.allocRanges.length > 0 ? d.allocRanges : memory;
-  let best: bigint | null = null;
-  for (const w of windows) {
-    for (const b of memory) {
-      const lo = w.base > b.base ? w.base : b.base;
-      let hi = w.base + w.size < b.base + b.size ? w.base + w.size : b.base + b.size;
-      if (hi > limit) hi = limit;
-      // Walk down from the top of the window past each reservation in the way.
+  const banks = [...memory].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
+  const clashOf = (cand: bigint) => taken.find((t) => t.base < cand + d.size && cand < t.base + t.size);
+  /** The RAM of bank b inside [start, end) and the linear map (empty when lo >= hi). */
+  const piece = (b: MemoryRange, start: bigint, end: bigint): { lo: bigint; hi: bigint } => {
+    const lo = start > b.base ? start : b.base;
+    let hi = end < b.base + b.size ? end : b.base + b.size;
+    if (hi > limit) hi = limit;
+    return { lo, hi };
+  };
+  /** memblock's __memblock_find_range_top_down: the highest free aligned start. */
+  const topDown = (start: bigint, end: bigint): bigint | null => {
+    for (const b of [...banks].reverse()) {
+      const { lo, hi } = piece(b, start, end);
+      // Walk down from the top of the piece past each reservation in the way.
       for (let top = hi; top - d.size >= lo; ) {
         const cand = (top - d.size) & ~(align - 1n);
         if (cand < lo) break;
-        const clash = taken.find((t) => t.base < cand + d.size && cand < t.base + t.size);
-        if (clash === undefined) {
-          if (best === null || cand > best) best = cand;
-          break;
-        }
+        const clash = clashOf(cand);
+        if (clash === undefined) return cand;
         top = clash.base;
       }
     }
+    return null;
+  };
+  /** memblock's __memblock_find_range_bottom_up: the lowest free aligned start. */
+  const bottomUp = (start: bigint, end: bigint): bigint | null => {
+    for (const b of banks) {
+      const { lo, hi } = piece(b, start, end);
+      // Walk up from the bottom of the piece past each reservation in the way.
+      for (let bot = lo; ; ) {
+        const cand = (bot + align - 1n) & ~(align - 1n);
+        if (cand + d.size > hi) break;
+        const clash = clashOf(cand);
+        if (clash === undefined) return cand;
+        bot = clash.base + clash.size;
+      }
+    }
+    return null;
+  };
+  let best: bigint | null = null;
+  let dir: 'top-down' | 'bottom-up' = 'top-down';
+  if (d.allocRanges.length === 0) best = topDown(0n, 1n << 64n);
+  for (const w of d.allocRanges) {
+    const start = w.base;
+    const end = w.base + w.size;
+    let up = false;
+    let down = false;
+    for (const r of rmems) {
+      if (r.size === 0n) continue;
+      if (start >= r.base && start <= r.base + r.size) up = true;
+      if (end >= r.base && end <= r.base + r.size) down = true;
+    }
+    dir = kernel === '6.6' && up && !down ? 'bottom-up' : 'top-down';
+    best = dir === 'bottom-up' ? bottomUp(start, end) : topDown(start, end);
+    if (best !== null) break;
   }
   if (best === null) return null;
-  return {
+  const spec: ReservedMemorySpec = {
     name: d.name,
     base: best,
     size: d.size,
@@ -227,6 +277,7 @@ function placeDynamic(d: DynamicReserved, memory: readonly MemoryRange[], kernel
     ...(d.cmaDefault ? { cmaDefault: true } : {}),
     ...(d.dmaDefault ? { dmaDefault: true } : {}),
   };
+  return { spec, dir };
 }
 
 /**
