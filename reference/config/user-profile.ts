@@ -11,6 +11,7 @@ import { parseKconfig, releaseMajorMinor } from './kconfig.ts';
 import { deviceSpecOf, mergeRanges, readDtb, type DtbFacts, type DynamicReserved } from './dtb.ts';
 import { hartFacts, platformOf, SG2042_BOARD, SG2042_CPU } from './platform-facts.ts';
 import { SV39_LAYOUT } from '../arch/riscv/pgtable.ts';
+import { cmaMinAlignmentBytes } from '../mm/cma.ts';
 
 export class UserInputError extends Error {}
 
@@ -38,7 +39,6 @@ export interface UserProfile {
 const MiB = 1n << 20n;
 const PAGE = 4096n;
 /** CMA areas are aligned to pageblocks: 4 MiB with 4 KiB pages on both kernels (MAX_ORDER 11 exclusive / 10 inclusive). */
-const CMA_MIN_ALIGNMENT = 4n * MiB;
 
 function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
@@ -108,7 +108,7 @@ export function buildUserProfile(inp: UserInputs): UserProfile {
   // Reserved-memory pools.
   const reservedMemory: ReservedMemorySpec[] = [...(dt?.reservedMemory ?? [])];
   for (const d of dt?.dynamicReserved ?? []) {
-    const placed = placeDynamic(d, memory, kernel, [...reserved, ...reservedMemory], reservedMemory);
+    const placed = placeDynamic(d, memory, kernel, kconfig, [...reserved, ...reservedMemory], reservedMemory);
     if (placed === null) notes.push(`/reserved-memory/${d.name}: no room for ${size(d.size)}, the kernel would fail to allocate it; skipped`);
     else {
       reservedMemory.push(placed.spec);
@@ -204,11 +204,17 @@ function placeDynamic(
   d: DynamicReserved,
   memory: readonly MemoryRange[],
   kernel: KernelVersion,
+  kconfig: Profile['kconfig'],
   taken: readonly MemoryRange[],
   rmems: readonly MemoryRange[],
 ): { spec: ReservedMemorySpec; dir: 'top-down' | 'bottom-up' } | null {
   let align = d.alignment === null || d.alignment === 0n ? SMP_CACHE_BYTES : d.alignment;
-  if (d.compatible === 'shared-dma-pool' && d.reusable && !d.noMap && align < CMA_MIN_ALIGNMENT) align = CMA_MIN_ALIGNMENT;
+  // IS_ENABLED(CONFIG_CMA) only: a pageblock (5.10 max(MAX_ORDER - 1, pageblock_order), 4 MiB; 6.6
+  // CMA_MIN_ALIGNMENT_BYTES, 2 MiB with CONFIG_HUGETLB_PAGE).
+  if (kconfigEnabled({ kconfig }, 'CONFIG_CMA') && d.compatible === 'shared-dma-pool' && d.reusable && !d.noMap) {
+    const cmaAlign = cmaMinAlignmentBytes(kernel, kconfigEnabled({ kconfig }, 'CONFIG_HUGETLB_PAGE'));
+    if (align < cmaAlign) align = cmaAlign;
+  }
   const limit = (memory[0].base & ~(2n * MiB - 1n)) + SV39_LAYOUT[kernel].linearMapSize;
   const banks = [...memory].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
   const clashOf = (cand: bigint) => taken.find((t) => t.base < cand + d.size && cand < t.base + t.size);

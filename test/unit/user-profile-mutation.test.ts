@@ -76,8 +76,8 @@ describe('memory checks', () => {
 // memblock_phys_alloc_range(size, align, start, end): top-down inside [start, end), in RAM only,
 // around every reservation; alloc-ranges are tried in order, the first that succeeds wins.
 describe('dynamic /reserved-memory placement', () => {
-  const place = (pools: TNode[], o: { memory?: TNode[]; kernel?: '6.6' | '5.10' } = {}) =>
-    buildUserProfile({ kernel: o.kernel ?? '6.6', dtb: buildFdt(root([...(o.memory ?? [mem(0x8000_0000n, GiB)]), rm(pools)])) });
+  const place = (pools: TNode[], o: { memory?: TNode[]; kernel?: '6.6' | '5.10'; config?: string } = {}) =>
+    buildUserProfile({ kernel: o.kernel ?? '6.6', dtb: buildFdt(root([...(o.memory ?? [mem(0x8000_0000n, GiB)]), rm(pools)])), ...(o.config ? { config: o.config } : {}) });
   const dyn = (name: string, props: TNode['props']): TNode => ({ name, props: { compatible: 'shared-dma-pool', ...props } });
   const baseOf = (u: ReturnType<typeof place>, name: string) => u.profile.reservedMemory?.find((r) => r.name === name)?.base;
 
@@ -121,7 +121,18 @@ describe('dynamic /reserved-memory placement', () => {
   });
 
   it('alignment that drops the pool below its window means no room', () => {
-    expect(baseOf(place([dyn('w', { reusable: null, size: cells64(2n * MiB), 'alloc-ranges': cells64(0xb010_0000n, 4n * MiB) })]), 'w')).toBeUndefined();
+    const config = cfg(H66, ['CONFIG_CMA=y']);
+    expect(baseOf(place([dyn('w', { reusable: null, size: cells64(2n * MiB), 'alloc-ranges': cells64(0xb010_0000n, 4n * MiB) })], { config }), 'w')).toBeUndefined();
+  });
+
+  // __reserved_mem_alloc_size (5.10, 6.6): IS_ENABLED(CONFIG_CMA) && shared-dma-pool && reusable && !no-map.
+  it('a reusable pool is raised to a pageblock only with CONFIG_CMA: 4 MiB, 6.6 with CONFIG_HUGETLB_PAGE 2 MiB', () => {
+    const w = () => [dyn('w', { reusable: null, size: cells64(MiB), 'alloc-ranges': cells64(0xb000_0000n, 0x38_0000n) })];
+    // Top-down in [0xb000_0000, 0xb038_0000): 0xb028_0000 rounded down to the alignment.
+    expect(baseOf(place(w(), { config: cfg(H66, ['CONFIG_CMA=y']) }), 'w')).toBe(0xb000_0000n);
+    expect(baseOf(place(w(), { config: cfg(H66, ['CONFIG_CMA=y', 'CONFIG_HUGETLB_PAGE=y']) }), 'w')).toBe(0xb020_0000n);
+    expect(baseOf(place(w(), { config: cfg(H66) }), 'w')).toBe(0xb028_0000n);
+    expect(baseOf(place(w(), { kernel: '5.10', config: cfg('# Linux/riscv 5.10.113 Kernel Configuration', ['CONFIG_CMA=y', 'CONFIG_HUGETLB_PAGE=y']) }), 'w')).toBe(0xb000_0000n);
   });
 
   it('steps below a reservation in the top of the candidate; touching the end of one is no clash', () => {

@@ -150,7 +150,8 @@ describe('buildUserProfile with constructed dtbs', () => {
       ]),
       { memReserve: [{ address: 0x8000_0000n, size: 0x8_0000n }] },
     );
-    const u = buildUserProfile({ dtb, kernel: '5.10' });
+    // CONFIG_CMA: __reserved_mem_alloc_size raises a reusable pool's alignment to a pageblock only then.
+    const u = buildUserProfile({ dtb, kernel: '5.10', config: kconfigText({ CONFIG_RISCV: true, CONFIG_CMA: true }, '# Linux/riscv 5.10.113 Kernel Configuration') });
     expect(u.profile.reserved).toEqual([{ base: 0x8000_0000n, size: 32n * MiB }]);
     expect(u.profile.reservedMemory).toEqual([
       { name: 'fixed@bc000000', base: 0xbc00_0000n, size: 64n * MiB, compatible: 'shared-dma-pool', noMap: true },
