@@ -228,7 +228,20 @@ export function phandleMap(fdt: Fdt): Map<number, FdtNode> {
 
 /** #address-cells / #size-cells a node sets for its children (spec defaults 2 and 1). */
 export function cellsOf(n: FdtNode): { address: number; size: number } {
-  return { address: propU32(n, '#address-cells') ?? 2, size: propU32(n, '#size-cells') ?? 1 };
+  return { address: inheritedCells(n, '#address-cells'), size: inheritedCells(n, '#size-cells') };
+}
+
+/**
+ * drivers/of/base.c of_bus_n_addr_cells / of_bus_n_size_cells (5.10, 6.6): the nearest node up the
+ * tree that has the property, else OF_ROOT_NODE_{ADDR,SIZE}_CELLS_DEFAULT (1), also what the early
+ * scan takes for a root without them (dt_root_addr_cells, dt_root_size_cells).
+ */
+function inheritedCells(n: FdtNode, prop: '#address-cells' | '#size-cells'): number {
+  for (let at: FdtNode | null = n; at !== null; at = at.parent) {
+    const v = propU32(at, prop);
+    if (v !== null) return v;
+  }
+  return 1;
 }
 
 /** of_device_is_available: status absent, "okay" or "ok". */

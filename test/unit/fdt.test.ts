@@ -191,9 +191,17 @@ describe('property and tree helpers', () => {
     expect([findNode(f, '/a@1')!, findNode(f, '/a@2')!, findNode(f, '/b')!].map(isAvailable)).toEqual([true, true, false]);
   });
 
-  it('applies the #address-cells/#size-cells defaults (2 and 1)', () => {
+  // drivers/of/base.c of_bus_n_addr_cells / of_bus_n_size_cells: the nearest ancestor with the
+  // property, else OF_ROOT_NODE_*_CELLS_DEFAULT = 1 (include/linux/of.h, 5.10 and 6.6).
+  it('a node without #address-cells/#size-cells inherits them from the nearest ancestor', () => {
     expect(cellsOf(f.root)).toEqual({ address: 2, size: 2 });
-    expect(cellsOf(findNode(f, '/b')!)).toEqual({ address: 2, size: 1 });
+    expect(cellsOf(findNode(f, '/b')!)).toEqual({ address: 2, size: 2 });
+  });
+
+  it('a root without them: 1 and 1, what the early scan takes (dt_root_addr_cells, dt_root_size_cells)', () => {
+    const bare = parseFdt(buildFdt({ name: '', props: {}, children: [{ name: 'c', props: { '#size-cells': [0] } }] }));
+    expect(cellsOf(bare.root)).toEqual({ address: 1, size: 1 });
+    expect(cellsOf(findNode(bare, '/c')!)).toEqual({ address: 1, size: 0 });
   });
 
   it('cells() writes big-endian words', () => {
