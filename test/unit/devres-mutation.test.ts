@@ -6,7 +6,7 @@ import type { Machine } from '../../reference/system.ts';
 import type { device } from '../../reference/include/linux/device.ts';
 import { devres_add, devres_destroy, devres_release_all, type devres } from '../../reference/drivers/base/devres.ts';
 import { ENOENT } from '../../reference/types.ts';
-import { dev, machine } from '../support/machines.ts';
+import { machine } from '../support/machines.ts';
 
 /** Two release callbacks (two kinds of record) that log what they free. */
 function kinds(log: string[]): { relA: devres['release']; relB: devres['release'] } {
@@ -19,7 +19,7 @@ function kinds(log: string[]): { relA: devres['release']; relB: devres['release'
 describe('devres_destroy (find_dr: release must match, then match() if given)', () => {
   it('skips a newer record of another kind even when match() would accept it', () => {
     const m = machine('c920-sg2042-6.6');
-    const d = dev(m, m.devices[0].name);
+    const d = m.devices[0];
     const log: string[] = [];
     const { relA, relB } = kinds(log);
     devres_add(d, { release: relA, data: 1 });
@@ -32,7 +32,7 @@ describe('devres_destroy (find_dr: release must match, then match() if given)', 
 
   it('with match NULL the newest record of the kind goes; with none left, -ENOENT', () => {
     const m = machine('c920-sg2042-6.6');
-    const d = dev(m, m.devices[0].name);
+    const d = m.devices[0];
     const log: string[] = [];
     const { relA } = kinds(log);
     devres_add(d, { release: relA, data: 1 });
@@ -48,7 +48,7 @@ describe('devres_destroy (find_dr: release must match, then match() if given)', 
 describe('devres_release_all', () => {
   it('a device that never had a managed resource: nothing to release, 0', () => {
     const m = machine('c920-sg2042-6.6');
-    const d = dev(m, m.devices[0].name);
+    const d = m.devices[0];
     expect(d.devres_head).toBeUndefined();
     expect(devres_release_all(m, d)).toBe(0);
   });
