@@ -133,3 +133,38 @@ describe('of_dma_set_restricted_buffer (6.6, CONFIG_DMA_RESTRICTED_POOL)', () =>
     expect(t.events.some((e) => e.fn === 'of_dma_set_restricted_buffer')).toBe(false);
   });
 });
+
+describe('of_dma_configure_id: where the dma-ranges walk starts', () => {
+  // 6.6 (since v6.1 f1ad5338a4d5 "of: Fix \"dma-ranges\" handling for bus controllers"):
+  // bus_np = __of_get_dma_parent(np) when np is the device's own node; 5.10 (mainline) walks from np.
+  const GiB = 1n << 30n;
+  const window = [{ dma: 0n, cpu: 0x8000_0000n, size: GiB }];
+
+  it("a bus controller's own dma-ranges describe the bus behind it: 6.6 ignores them for the controller, 5.10 applies them", () => {
+    for (const [name, limit] of [
+      ['c920-sg2042-6.6', 0n],
+      ['c920-sg2042-5.10-fixed', GiB - 1n],
+    ] as const) {
+      const m = machine(name);
+      const np = onBus({}, { dmaRanges: window });
+      const dev = of_platform_device_create_pdata(m, np, 'pcie-host', false)!;
+      expect(of_dma_configure(m, dev, np, true)).toBe(0);
+      expect(dev.bus_dma_limit).toBe(limit);
+    }
+  });
+
+  it('dma-ranges on the root above a bus without them: 6.6 reaches them from the bus, 5.10 stops at the bus (-ENODEV)', () => {
+    for (const [name, limit] of [
+      ['c920-sg2042-6.6', GiB - 1n],
+      ['c920-sg2042-5.10-fixed', 0n],
+    ] as const) {
+      const m = machine(name);
+      const root: device_node = { full_name: '/', parent: null, dmaRanges: window };
+      const np: device_node = { full_name: '/soc/dev', parent: { full_name: '/soc', parent: root } };
+      const dev = of_platform_device_create_pdata(m, np, 'd', false)!;
+      expect(of_dma_configure(m, dev, np, true)).toBe(0);
+      expect(dev.bus_dma_limit).toBe(limit);
+      expect(dev.dma_range_map === null).toBe(limit === 0n);
+    }
+  });
+});

@@ -43,14 +43,14 @@ export function of_get_next_dma_parent(np: device_node): device_node | null {
 }
 
 /**
- * drivers/of/address.c of_dma_get_range (5.10; 6.6 assumed the same, spec §9.3
- * UNVERIFIED): walk up from np to the first non-empty dma-ranges; from the
+ * drivers/of/address.c of_dma_get_range (5.10, 6.6: the same walk; 6.6's caller starts
+ * it at the device's DMA parent): walk up from np to the first non-empty dma-ranges; from the
  * first parent on, a node with no dma-ranges at all ends the walk with -ENODEV,
  * an empty one means "identity here, keep going". The entries' parent
  * addresses are taken as CPU addresses (no `ranges` translation above the bus,
  * so the OF_BAD_ADDR skip never happens).
  */
-export function of_dma_get_range(np: device_node, out: { map: bus_dma_region[] | null }): number {
+export function of_dma_get_range(np: device_node | null, out: { map: bus_dma_region[] | null }): number {
   kenter('of_dma_get_range');
   try {
     let node: device_node | null = np;

@@ -5,7 +5,7 @@
 import type { Machine } from '../../system.ts';
 import type { bus_dma_region, device } from '../../include/linux/device.ts';
 import { arch_setup_dma_ops } from '../../arch/riscv/dma-noncoherent.ts';
-import { of_dma_get_range, of_dma_is_coherent, ENODEV, type device_node } from './address.ts';
+import { of_dma_get_range, of_dma_is_coherent, of_get_next_dma_parent, ENODEV, type device_node } from './address.ts';
 import { of_reserved_mem_device_init_by_idx } from './of_reserved_mem.ts';
 import { kenter, kexit, knote } from '../../trace.ts';
 import { DMA_BIT_MASK, EINVAL, U64_MAX, u64 } from '../../types.ts';
@@ -40,7 +40,7 @@ export function of_dma_set_restricted_buffer(m: Machine, dev: device, np: device
 }
 
 /**
- * drivers/of/device.c of_dma_configure_id (5.10, 6.6). The masks (already the
+ * drivers/of/device.c of_dma_configure_id (5.10, 6.6; 6.6 reads dma-ranges from np's DMA parent on). The masks (already the
  * platform default 32-bit) are clamped to the smallest all-ones mask covering
  * the dma-ranges window; with valid dma-ranges the window end becomes
  * bus_dma_limit and the entries the range map. Fault dma-ranges-limit-ignored
@@ -52,7 +52,7 @@ export function of_dma_configure_id(m: Machine, dev: device, np: device_node, fo
   kenter('of_dma_configure_id');
   try {
     const out: { map: bus_dma_region[] | null } = { map: null };
-    const ret = of_dma_get_range(np, out);
+    const ret = of_dma_get_range(m.profile.kernel === '6.6' ? of_get_next_dma_parent(np) : np, out); // v6.1 f1ad5338a4d5: bus_np = __of_get_dma_parent(np) when np is dev->of_node
     let dma_start = 0n;
     let size = 0n;
     if (ret < 0) {
