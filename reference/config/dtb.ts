@@ -45,8 +45,13 @@ export interface DtbDevice {
   /** The first dma-coherent / dma-noncoherent up from the node (root included), or none. */
   coherence: 'coherent' | 'noncoherent' | 'unmarked';
   dmaMaskBits: number;
-  /** of_dma_get_range's result with CPU addresses; undefined when the walk finds none. */
+  /** of_dma_get_range's result with CPU addresses, the walk from the node (5.10); undefined when it finds none. */
   dmaRanges?: { cpu: bigint; dma: bigint; size: bigint }[];
+  /**
+   * Only for a master with dma-ranges of its own (a bus controller): the walk from its DMA parent,
+   * as 6.6's of_dma_configure_id does (f1ad5338a4d5, v6.1); null when that walk finds none.
+   */
+  dmaRangesFromParent?: { cpu: bigint; dma: bigint; size: bigint }[] | null;
   /** The first memory-region target, when it is a /reserved-memory child. */
   memoryRegion?: string;
   /** Why the node counts as a DMA master. */
@@ -301,6 +306,11 @@ function deviceOf(n: FdtNode, why: string, phandles: Map<number, FdtNode>, notes
   const d: DtbDevice = { path: n.path, name: n.name, compatible, coherence: coherenceOf(n), dmaMaskBits: wide ? 64 : 32, why };
   const ranges = dmaRangesOf(n, notes);
   if (ranges !== undefined) d.dmaRanges = ranges;
+  // A PCI host stands for the endpoints behind it, which pci_dma_configure configures from the host
+  // node (np != dev->of_node: the host's own dma-ranges on both versions). Notes of the parent walk are
+  // those the node's siblings get: not repeated here.
+  const t = propString(n, 'device_type');
+  if (n.props.has('dma-ranges') && n.parent !== null && t !== 'pci' && t !== 'pciex') d.dmaRangesFromParent = dmaRangesOf(n.parent, []) ?? null;
   const mr = propU32s(n, 'memory-region');
   if (mr !== null && mr.length > 0) {
     const target = phandles.get(mr[0]);
@@ -369,12 +379,13 @@ export function deviceSpecOf(d: DtbDevice, kernel: KernelVersion): DeviceSpec {
   // 6.6 riscv selects ARCH_DMA_DEFAULT_COHERENT: an unmarked device is coherent. 5.10's of_dma_is_coherent
   // reads only dma-coherent, so an unmarked (or dma-noncoherent) device is non-coherent there.
   const coherent = d.coherence === 'coherent' || (d.coherence === 'unmarked' && kernel === '6.6');
+  const ranges = kernel === '6.6' && d.dmaRangesFromParent !== undefined ? d.dmaRangesFromParent : d.dmaRanges;
   return {
     name: d.name,
     coherent,
     dmaMaskBits: d.dmaMaskBits,
     coherentMaskBits: d.dmaMaskBits,
-    ...(d.dmaRanges !== undefined ? { dmaRanges: d.dmaRanges } : {}),
+    ...(ranges !== undefined && ranges !== null ? { dmaRanges: ranges } : {}),
     ...(d.memoryRegion !== undefined ? { memoryRegion: d.memoryRegion } : {}),
   };
 }

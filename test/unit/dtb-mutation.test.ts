@@ -146,6 +146,32 @@ describe('DMA masters: dma-ranges (drivers/of/address.c of_dma_get_range, of_tra
   const sd = (name = 'm'): TNode => dev(name, { compatible: 'x,sdhci' });
   const rangesOf = (d: ReturnType<typeof read>, name = 'm') => d.devices.find((x) => x.name === name)?.dmaRanges;
 
+  // drivers/of/device.c of_dma_configure_id: 6.6 (f1ad5338a4d5, v6.1) reads the ranges from the
+  // master's DMA parent, 5.10 from the master itself, so a bus controller's own dma-ranges are its
+  // children's, not its own, on 6.6.
+  it('a platform master with dma-ranges of its own: 5.10 uses them, 6.6 walks from its parent; a PCI host keeps its own', () => {
+    const host = (parentProps: TNode['props'], own: TNode['props'] = {}) =>
+      read(
+        root([
+          mem(0n, 8n * GiB),
+          bus('soc', parentProps, [
+            { name: 'ctl@1', props: { compatible: 'x,ctl', '#dma-cells': [1], '#address-cells': [2], '#size-cells': [2], 'dma-ranges': cells64(0n, 0x8000_0000n, GiB), ...own } },
+          ]),
+        ]),
+      ).devices.find((x) => x.name === 'ctl@1')!;
+    const own = [{ dma: 0n, cpu: 0x8000_0000n, size: GiB }];
+    const plain = host({});
+    expect(deviceSpecOf(plain, '5.10').dmaRanges).toEqual(own);
+    expect(deviceSpecOf(plain, '6.6').dmaRanges).toBeUndefined();
+    // The parent's window applies on 6.6.
+    const viaParent = host({ 'dma-ranges': cells64(0x1000_0000n, 0x1000_0000n, 2n * GiB) });
+    expect(deviceSpecOf(viaParent, '6.6').dmaRanges).toEqual([{ dma: 0x1000_0000n, cpu: 0x1000_0000n, size: 2n * GiB }]);
+    // Nothing above the host: the 6.6 walk finds none (of_dma_get_range's -ENODEV).
+    expect(plain.dmaRangesFromParent).toBeNull();
+    // pci_dma_configure hands the endpoints the host node itself: its own dma-ranges on 6.6 too.
+    expect(deviceSpecOf(host({}, { device_type: 'pci' }), '6.6').dmaRanges).toEqual(own);
+  });
+
   it('an address below a window above has no CPU address (of_bus_default_map: da < cp)', () => {
     const d = read(root([mem(0n, 8n * GiB), bus('top', { 'dma-ranges': cells64(0x1000n, 0x1_0000_0000n, 0x1000n) }, [bus('x', { 'dma-ranges': cells64(0n, 0n, 0x1000n) }, [sd()])])]));
     expect(rangesOf(d)).toBeUndefined();
