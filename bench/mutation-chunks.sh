@@ -4,7 +4,7 @@
 # chunk by chunk and read before it ends:
 #   bash bench/mutation-chunks.sh [chunk ...]      (default: all chunks)
 #   node bench/mutation-check.mjs reports/mutation/chunks/*.json
-#   node bench/mutation-remap.mjs --old reports/mutation/chunks/<chunk>.prev.json reports/mutation/chunks/<chunk>.json --write
+#   node bench/mutation-remap.mjs --old reports/mutation/chunks/<chunk>.json.prev reports/mutation/chunks/<chunk>.json --write
 # SAMPLE=<fraction> [SAMPLE_SEED=<n>] runs a seeded sample of each chunk's lines
 # instead (bench/mutation-sample.mjs; plain file lists only), reported as
 # <chunk>.sample.json, estimated with `node bench/mutation-sample.mjs estimate`.
@@ -34,9 +34,9 @@ for c in "${ORDER[@]}"; do
     files=$(node bench/mutation-sample.mjs ranges "$SAMPLE" "${SAMPLE_SEED:-1}" "$files") || exit 2
     name="$c.sample"
   fi
-  # The previous report stays as <name>.prev.json: bench/mutation-remap.mjs --old carries the
+  # The previous report stays as <name>.json.prev (outside the *.json globs): bench/mutation-remap.mjs --old carries the
   # equivalent and hand-kill ids over to the new numbering.
-  [ -f "reports/mutation/chunks/$name.json" ] && cp "reports/mutation/chunks/$name.json" "reports/mutation/chunks/$name.prev.json"
+  [ -f "reports/mutation/chunks/$name.json" ] && cp "reports/mutation/chunks/$name.json" "reports/mutation/chunks/$name.json.prev"
   MUTATE="$files" npx stryker run --incrementalFile "reports/mutation/chunks/$name.incremental.json" || exit 1
   cp reports/mutation/mutation.json "reports/mutation/chunks/$name.json"
   node bench/mutation-check.mjs "reports/mutation/chunks/$name.json" | tail -3
