@@ -25,7 +25,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a.startsWith('--')) {
     console.error(`unknown option ${a}`);
     process.exit(2);
-  } else reportPaths.push(a);
+  } else if (!a.endsWith('.incremental.json')) reportPaths.push(a); // StrykerJS's own incremental state, not a report to merge
 }
 if (min !== null && !Number.isFinite(min)) {
   console.error('--min needs a number');

@@ -14,7 +14,8 @@
 
 import { readFileSync } from 'node:fs';
 
-const paths = process.argv.slice(2);
+// StrykerJS's incremental state files share the chunk globs; they are not reports to merge.
+const paths = process.argv.slice(2).filter((p) => !p.endsWith('.incremental.json'));
 if (paths.length === 0) {
   console.error('usage: node bench/mutation-sorted.mjs <report.json> ...');
   process.exit(2);
