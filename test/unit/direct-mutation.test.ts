@@ -20,7 +20,8 @@ import { isLinearMapAddr } from '../../reference/arch/riscv/pgtable.ts';
 import { is_vmalloc_addr } from '../../reference/mm/vmalloc.ts';
 import { cpuLoad, cpuStore } from '../../reference/hw/cpu.ts';
 import { DMA_BIT_MASK, ModelError, PFN_PHYS } from '../../reference/types.ts';
-import { dev } from '../support/machines.ts';
+import { dev, fillVmallocSpace } from '../support/machines.ts';
+import { traceCalls } from './trace-calls.ts';
 
 const MiB = 1n << 20n;
 const GiB = 1n << 30n;
@@ -161,6 +162,34 @@ describe('dma_direct_free', () => {
   });
 });
 
+describe('dma_direct_alloc with the vmalloc space exhausted', () => {
+  it('the remap fails: NULL, and the pages go back to the buddy', () => {
+    // kernel/dma/direct.c dma_direct_alloc (6.6): dma_common_contiguous_remap NULL → goto
+    // out_free_pages (__dma_direct_free_pages) → return NULL; 5.10 the same.
+    const m = buildMachine(profile('c920-sg2042-6.6'));
+    fillVmallocSpace(m);
+    const before = nrFreePages(m.mm);
+    const h = { dma_handle: 0n };
+    expect(dma_direct_alloc(m, dev(m, 'sdhci0'), 8192n, h, gfpFlags('6.6').GFP_KERNEL, 0)).toBeNull();
+    expect(nrFreePages(m.mm)).toBe(before);
+  });
+});
+
+describe('dma_direct_free on 5.10 with a stray CONFIG_DMA_GLOBAL_POOL', () => {
+  it('5.10 has no global-pool branch (it came in 5.13): the remapped buffer goes back to the buddy, no WARN', () => {
+    // kernel/dma/direct.c dma_direct_free (5.10): no dma_release_from_global_coherent; the symbol selects nothing.
+    const m = withKconfig('c920-sg2042-5.10-fixed', { CONFIG_DMA_GLOBAL_POOL: true });
+    const d = dev(m, 'sdhci0');
+    const before = nrFreePages(m.mm);
+    const h = { dma_handle: 0n };
+    const cpu = dma_direct_alloc(m, d, 8192n, h, gfpFlags('5.10').GFP_KERNEL, 0)!;
+    expect(is_vmalloc_addr(m.init_mm, cpu)).toBe(true);
+    dma_direct_free(m, d, 8192n, cpu, h.dma_handle, 0);
+    expect(nrFreePages(m.mm)).toBe(before);
+    expect(m.warnings).toEqual([]);
+  });
+});
+
 describe('dma_direct_supported', () => {
   it('a sub-32-bit mask must reach the last page of RAM: exactly its address is enough', () => {
     const m = buildMachine(profile('board-1g-6.6')); // RAM 0x8000_0000 .. 0xc000_0000
@@ -179,5 +208,22 @@ describe('dma_direct_supported with CONFIG_ZONE_DMA', () => {
     const d = dev(m, 'sdhci0');
     expect(dma_direct_supported(m, d, 12n * MiB - 4096n)).toBe(true);
     expect(dma_direct_supported(m, d, 12n * MiB - 4097n)).toBe(false);
+  });
+});
+
+describe('dma_direct_alloc: DMA_ATTR_NO_WARN becomes __GFP_NOWARN', () => {
+  it('8 MiB without CMA (order 11 > MAX_ORDER): __alloc_pages WARNs unless the caller passed DMA_ATTR_NO_WARN', () => {
+    // kernel/dma/direct.c dma_direct_alloc (5.10, 6.6): `if (attrs & DMA_ATTR_NO_WARN) gfp |= __GFP_NOWARN;`
+    // mm/page_alloc.c __alloc_pages (6.6): WARN_ON_ONCE_GFP(order > MAX_ORDER, gfp), silent with __GFP_NOWARN.
+    const m = buildMachine(profile('c920-sg2042-6.6'));
+    const G = gfpFlags('6.6');
+    const alloc = (attrs: number) => traceCalls(() => dma_direct_alloc(m, dev(m, 'dwmac0'), 8n * MiB, { dma_handle: 0n }, G.GFP_KERNEL, attrs));
+    const loud = alloc(0);
+    expect(loud.result).toBeNull();
+    expect(loud.notes).toContain('WARN_ON_ONCE');
+    const quiet = alloc(DMA_ATTR_NO_WARN);
+    expect(quiet.result).toBeNull();
+    expect(quiet.notes).toContain('order > MAX_ORDER');
+    expect(quiet.notes).not.toContain('WARN_ON_ONCE');
   });
 });

@@ -96,4 +96,21 @@ describe('boot facts', () => {
     expect(riscv_noncoherent_supported(machine('c920-sg2042-6.6', { kconfig: { CONFIG_ERRATA_THEAD_CMO: false } }))).toBe(false);
     expect(riscv_noncoherent_supported(machine('c920-sg2042-6.6'))).toBe(true);
   });
+
+  // 6.6: noncoherent_supported is set by arch/riscv/kernel/setup.c (CONFIG_RISCV_ISA_ZICBOM and Zicbom
+  // in the ISA string) or by arch/riscv/errata/thead/errata.c errata_probe_cmo (CONFIG_ERRATA_THEAD_CMO,
+  // marchid = mimpid = 0). The other option does not help: arch_setup_dma_ops WARNs per device.
+  const NO_OPS = ['dwmac0: device non-coherent but no non-coherent operations supported', 'sdhci0: device non-coherent but no non-coherent operations supported'];
+
+  it('T-Head harts with CONFIG_RISCV_ISA_ZICBOM but not CONFIG_ERRATA_THEAD_CMO: no non-coherent support, a WARN per device', () => {
+    const m = machine('c920-sg2042-6.6', { kconfig: { CONFIG_RISCV_ISA_ZICBOM: true, CONFIG_ERRATA_THEAD_CMO: false } });
+    expect(riscv_noncoherent_supported(m)).toBe(false);
+    expect(m.warnings).toEqual(NO_OPS);
+  });
+
+  it('Zicbom harts with CONFIG_ERRATA_THEAD_CMO but not CONFIG_RISCV_ISA_ZICBOM: no non-coherent support, a WARN per device', () => {
+    const m = machine('c920v2-sg2044-6.6', { kconfig: { CONFIG_RISCV_ISA_ZICBOM: false, CONFIG_ERRATA_THEAD: true, CONFIG_ERRATA_THEAD_CMO: true } });
+    expect(riscv_noncoherent_supported(m)).toBe(false);
+    expect(m.warnings).toEqual(NO_OPS);
+  });
 });

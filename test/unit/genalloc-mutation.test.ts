@@ -44,8 +44,8 @@ function pagePool(pages: number, faults: readonly string[] = []): GenPool {
 }
 
 /** A pool with every page allocated, then the listed pages freed again. */
-function poolWithHoles(pages: number, free: number[]): GenPool {
-  const pool = pagePool(pages);
+function poolWithHoles(pages: number, free: number[], faults: readonly string[] = []): GenPool {
+  const pool = pagePool(pages, faults);
   const addrs = Array.from({ length: pages }, () => gen_pool_alloc(pool, PG));
   for (const i of free) gen_pool_free(pool, addrs[i], PG);
   return pool;
@@ -335,5 +335,22 @@ describe('gen_pool_best_fit ties', () => {
     const pool = poolWithHoles(12, [1, 2, 3, 6, 7, 8]);
     gen_pool_set_algo(pool, gen_pool_best_fit, null);
     expect(gen_pool_alloc(pool, 2n * PG)).toBe(BASE + PG);
+  });
+
+  it('an exact fit ends the search: a later candidate cannot replace it (even one the off-by-one fault makes shorter)', () => {
+    // lib/genalloc.c gen_pool_best_fit (5.10, 6.6): `if (len == nr) return start_bit;`. Under
+    // bitmap-area-end-off-by-one the last free page is a 2-page candidate running one bit past
+    // the map; find_next_bit then measures it as 1 page, shorter than any real fit.
+    const pool = poolWithHoles(8, [1, 2, 7], ['bitmap-area-end-off-by-one']);
+    gen_pool_set_algo(pool, gen_pool_best_fit, null);
+    expect(gen_pool_alloc(pool, 2n * PG)).toBe(BASE + PG);
+  });
+
+  it('a candidate starting at the end of the map is not looked at (`while (index < size)`)', () => {
+    // Under bitmap-area-end-off-by-one a 1-page candidate may start exactly at size; the loop
+    // stops before it, so the 2-page hole found first is still the answer.
+    const pool = poolWithHoles(8, [1, 2], ['bitmap-area-end-off-by-one']);
+    gen_pool_set_algo(pool, gen_pool_best_fit, null);
+    expect(gen_pool_alloc(pool, PG)).toBe(BASE + PG);
   });
 });

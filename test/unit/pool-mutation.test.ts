@@ -16,10 +16,10 @@ import {
   isAtomicPoolAddr,
 } from '../../reference/kernel/dma/pool.ts';
 import { gen_pool_avail, gen_pool_size } from '../../reference/lib/genalloc.ts';
-import { alloc_pages, __free_pages, zoneOfPfn, ZoneType } from '../../reference/mm/page_alloc.ts';
+import { alloc_pages, __free_pages, nrFreePages, zoneOfPfn, ZoneType } from '../../reference/mm/page_alloc.ts';
 import { isLinearMapAddr, page_address } from '../../reference/arch/riscv/pgtable.ts';
 import { ENOMEM, PHYS_PFN } from '../../reference/types.ts';
-import { dev } from '../support/machines.ts';
+import { dev, fillVmallocSpace } from '../support/machines.ts';
 
 const KiB = 1n << 10n;
 const MiB = 1n << 20n;
@@ -291,5 +291,56 @@ describe('pool walks and address lookups', () => {
     expect(isAtomicPoolAddr(m, c1.start_addr)).toBe(true);
     expect(isAtomicPoolAddr(m, 0n)).toBe(false);
     expect(isAtomicPoolAddr(m, (1n << 64n) - 1n)).toBe(false);
+  });
+});
+
+describe('dma_guess_pool order (kernel/dma/pool.c, 5.10 and 6.6)', () => {
+  /** three-zone-5.10's memory (16 MiB ZONE_DMA) on a 6.6 kernel, with the Kconfig patched. */
+  function threeZone66(kconfig: Record<string, boolean> = {}): Machine {
+    const p = profile('three-zone-5.10');
+    const b = profile('board-1g-6.6');
+    return buildMachine({ ...p, kernel: '6.6', kconfig: { ...b.kconfig, CONFIG_ZONE_DMA: true, ...kconfig }, platform: b.platform });
+  }
+  const inZoneDma = (m: Machine, pfn: number | null) => pfn !== null && zoneOfPfn(m.mm, pfn)?.idx === ZoneType.ZONE_DMA;
+
+  it('6.6: a GFP_DMA request goes to the dma pool first (`atomic_pool_dma && gfp & GFP_DMA`)', () => {
+    const m = threeZone66();
+    const G = gfpFlags('6.6');
+    expect(atomicPoolsOf(m).atomic_pool_dma).not.toBeNull();
+    // No address filter: whichever pool is tried first serves the request.
+    const pfn = dma_alloc_from_pool(m, dev(m, 'sdhci0'), 4096n, { cpu_addr: 0n }, G.GFP_KERNEL | G.GFP_DMA, null);
+    expect(inZoneDma(m, pfn)).toBe(true);
+  });
+
+  it('after the kernel pool, no dma32 pool: the dma pool is next (`atomic_pool_dma32 ? atomic_pool_dma32 : atomic_pool_dma`)', () => {
+    // ZONE_DMA without ZONE_DMA32 (arm64-like zones): the kernel pool lies above 16 MiB.
+    const m = threeZone66({ CONFIG_ZONE_DMA32: false });
+    const s = atomicPoolsOf(m);
+    expect(s.atomic_pool_dma32).toBeNull();
+    expect(s.atomic_pool_dma).not.toBeNull();
+    const below16M = (_m: Machine, _d: unknown, phys: bigint, size: bigint) => phys + size <= 16n * MiB;
+    const pfn = dma_alloc_from_pool(m, dev(m, 'sdhci0'), 4096n, { cpu_addr: 0n }, 0, below16M);
+    expect(inZoneDma(m, pfn)).toBe(true);
+    expect(m.warnings).toEqual([]);
+  });
+});
+
+describe('atomic_pool_expand with the vmalloc space exhausted', () => {
+  it('the remap fails: the pages go back to the buddy and the expansion returns -ENOMEM', () => {
+    // kernel/dma/pool.c atomic_pool_expand (5.10, 6.6): dma_common_contiguous_remap NULL →
+    // goto free_page: __free_pages(page, order); return -ENOMEM.
+    const m = buildMachine(profile('board-1g-6.6'));
+    const s = atomicPoolsOf(m);
+    const d = dev(m, 'sdhci0');
+    expect(dma_alloc_from_pool(m, d, 4096n, { cpu_addr: 0n }, 0, null)).not.toBeNull();
+    expect(s.workPending).toBe(true);
+    fillVmallocSpace(m);
+    const free = nrFreePages(m.mm);
+    s.log.length = 0;
+    expect(atomic_pool_work_fn(m)).toBe(true);
+    expect(s.lastExpand.kernel).toBe(-ENOMEM);
+    expect(s.log).toEqual(['atomic_pool_work: kernel pool expansion failed, now 128 KiB']);
+    expect(gen_pool_size(s.atomic_pool_kernel!)).toBe(128n * KiB);
+    expect(nrFreePages(m.mm)).toBe(free);
   });
 });
