@@ -7,7 +7,7 @@
 //   - else, for the files of a --stale report (ids from a run whose report is gone), from the
 //     equivalents line itself: its `file.ts:LINE`, and the mutator named on it.
 // The new mutant must have the same mutator and replacement and the same original code,
-// on the nearest line (at most 40 lines away). From the line text alone: the same mutator, at most
+// on the nearest line whose whole text is unchanged, else the nearest within 40 lines. From the line text alone: the same mutator, at most
 // 3 lines away, a replacement spelled out on the line preferred.
 // Ids with no match are left as they are: mutation-sorted.mjs then prints them as stale.
 //
@@ -64,6 +64,7 @@ function index(files) {
         mutatorName: m.mutatorName,
         replacement: m.replacement ?? '',
         original,
+        lineText: src[start.line - 1].trim(),
         undetected: m.status === 'Survived' || m.status === 'NoCoverage',
       });
     }
@@ -121,8 +122,10 @@ function remap(file, id, hint) {
     let d;
     if (was !== undefined) {
       if (m.mutatorName !== was.mutatorName || m.replacement !== was.replacement || m.original !== was.original) continue;
-      d = Math.abs(m.line - was.line);
-      if (d > 40) continue;
+      // The same code often appears twice (a regex, `?? []`): a line whose whole text is unchanged wins.
+      const sameLine = m.lineText === was.lineText;
+      d = Math.abs(m.line - was.line) + (sameLine ? 0 : 1000);
+      if (!sameLine && d > 1040) continue;
     } else if (hint !== null) {
       if (!m.undetected) continue;
       d = fits(m, hint);
@@ -188,19 +191,23 @@ for (const [file, ids] of Object.entries(kills)) {
     if (was === undefined) return id;
     // Killed by the rerun: the hand kill is now a measured one; keep the id (it reads as "already killed").
     const to = remap(file, id, null);
+    // Measured now (killed by the rerun) or gone with the code: no longer a hand kill to count.
     if (to === null) {
       kLost++;
-      return id;
+      return null;
     }
     claim(file, to.id);
-    if (!to.undetected) kDone++;
-    else if (to.id !== id) kMoved++;
+    if (!to.undetected) {
+      kDone++;
+      return null;
+    }
+    if (to.id !== id) kMoved++;
     return to.id;
-  });
+  }).filter((id) => id !== null);
 }
 
 console.log(`equivalents: ${kept} kept, ${moved} renumbered, ${lost} not found${lost ? ` (${lostList.slice(0, 10).join(', ')}${lost > 10 ? ', ...' : ''})` : ''}`);
-console.log(`hand kills: ${kMoved} renumbered and still undetected, ${kDone} killed by the rerun, ${kLost} not found`);
+console.log(`hand kills: ${kMoved} renumbered and still undetected (check them), ${kDone} killed by the rerun and ${kLost} gone with their code (both dropped)`);
 if (killedEq.length > 0) console.log(`listed as equivalent but killed by the rerun (check the listing): ${killedEq.join(', ')}`);
 if (write) {
   writeFileSync(mdUrl, lines.join('\n'));

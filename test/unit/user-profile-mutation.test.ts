@@ -133,6 +133,9 @@ describe('dynamic /reserved-memory placement', () => {
     expect(baseOf(place(w(), { config: cfg(H66, ['CONFIG_CMA=y', 'CONFIG_HUGETLB_PAGE=y']) }), 'w')).toBe(0xb020_0000n);
     expect(baseOf(place(w(), { config: cfg(H66) }), 'w')).toBe(0xb028_0000n);
     expect(baseOf(place(w(), { kernel: '5.10', config: cfg('# Linux/riscv 5.10.113 Kernel Configuration', ['CONFIG_CMA=y', 'CONFIG_HUGETLB_PAGE=y']) }), 'w')).toBe(0xb000_0000n);
+    // Only a shared-dma-pool: a reusable node of another kind keeps its own alignment under CONFIG_CMA too.
+    const other = [{ name: 'w', props: { compatible: 'x,other', reusable: null, size: cells64(MiB), 'alloc-ranges': cells64(0xb000_0000n, 0x38_0000n) } }];
+    expect(baseOf(place(other, { config: cfg(H66, ['CONFIG_CMA=y']) }), 'w')).toBe(0xb028_0000n);
   });
 
   it('steps below a reservation in the top of the candidate; touching the end of one is no clash', () => {
