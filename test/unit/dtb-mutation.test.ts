@@ -81,6 +81,28 @@ describe('/reserved-memory', () => {
   it('an empty alignment property does not crash the reader', () => {
     expect(() => read(root([mem(0n, GiB), rm([{ name: 'dyn', props: { size: cells64(8n * MiB), alignment: null } }])]))).not.toThrow();
   });
+
+  it('alloc-ranges that is not a list of (address, size) skips the node with a note, the rest of the blob is read', () => {
+    // __reserved_mem_alloc_size (5.10, 6.6): len % t_len != 0 → pr_err("invalid alloc-ranges property"), -EINVAL.
+    const d = read(root([mem(0n, GiB), rm([{ name: 'ar', props: { compatible: 'shared-dma-pool', size: cells64(MiB), 'alloc-ranges': cells(0, 0x1000_0000, 0) } }, { name: 'ok', props: { size: cells64(MiB) } }])]));
+    expect(d.dynamicReserved.map((r) => r.name)).toEqual(['ok']);
+    expect(d.notes).toEqual(['/reserved-memory/ar: alloc-ranges is not a list of (address, size), the kernel skips the node (invalid alloc-ranges property)']);
+  });
+
+  it('a first reg entry of size 0 is noted as allocated from size', () => {
+    // __reserved_mem_reserve_reg saves it with size 0; fdt_init_reserved_mem then allocates it from `size`.
+    const d = read(root([mem(0n, GiB), rm([{ name: 'z', props: { reg: cells64(0x100_0000n, 0n), size: cells64(MiB) } }])]));
+    expect(d.notes).toEqual(['/reserved-memory/z: first reg entry has size 0, the kernel allocates it from size like a dynamic region']);
+  });
+
+  it('a root with #address-cells 0 takes an empty alignment as 0 (dt_mem_next_cell of no cells), not as a bad length', () => {
+    // __reserved_mem_alloc_size (5.10, 6.6): len != dt_root_addr_cells * sizeof(__be32) is the only check,
+    // 0 == 0 passes, and align 0 becomes SMP_CACHE_BYTES in early_init_dt_alloc_reserved_memory_arch.
+    const zero = { '#address-cells': [0] };
+    const d = read(root([{ name: 'memory@0', props: { device_type: 'memory', reg: cells64(GiB) } }, rm([{ name: 'a', props: { size: cells64(MiB), alignment: null } }], zero)], zero));
+    expect(d.dynamicReserved.map((r) => [r.name, r.alignment])).toEqual([['a', 0n]]);
+    expect(d.notes).toEqual([]);
+  });
 });
 
 describe('DMA masters: which nodes', () => {
@@ -170,6 +192,8 @@ describe('DMA masters: dma-ranges (drivers/of/address.c of_dma_get_range, of_tra
     expect(plain.dmaRangesFromParent).toBeNull();
     // pci_dma_configure hands the endpoints the host node itself: its own dma-ranges on 6.6 too.
     expect(deviceSpecOf(host({}, { device_type: 'pci' }), '6.6').dmaRanges).toEqual(own);
+    // of_bus_pci_match: device_type "pciex" is a PCI host too.
+    expect(deviceSpecOf(host({}, { device_type: 'pciex' }), '6.6').dmaRanges).toEqual(own);
   });
 
   it('an address below a window above has no CPU address (of_bus_default_map: da < cp)', () => {

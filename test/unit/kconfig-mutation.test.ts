@@ -108,4 +108,10 @@ describe('parseKconfig: lines scripts/kconfig would skip are refused', () => {
     expect(err('CONFIG_A=0x10\t\n').message).toMatch(/blank after the number "0x10"/);
     expect(parseKconfig('CONFIG_A=y \nCONFIG_B=m\t\nCONFIG_C="x" \nCONFIG_D=12\r\n').symbols).toEqual({ CONFIG_A: true, CONFIG_B: 'm', CONFIG_C: 'x', CONFIG_D: 12 });
   });
+
+  it('a blank after a value that is no whole number is diagnosed as a bad value, not as a blank after a number', () => {
+    // Only a whole decimal or 0x number gets the "blank after the number" diagnosis; anything else
+    // (a number with text before or after it) is refused for what it is.
+    for (const v of ['abc', 'x12', '12abc', 'z0x1f', '0x1fzz']) expect(err(`CONFIG_A=${v} \n`).message).toMatch(new RegExp(`value "${v}" is not y, m, n`));
+  });
 });

@@ -150,6 +150,47 @@ describe('dynamic /reserved-memory placement', () => {
     const u = place([dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xb000_0000n, 16n * MiB, 0x9000_0000n, 16n * MiB) })]);
     expect(baseOf(u, 'w')).toBe(0xb0c0_0000n);
   });
+
+  it('with CONFIG_CMA an alignment above the pageblock is kept: max(align, CMA_MIN_ALIGNMENT_BYTES)', () => {
+    const u = place([dyn('c', { reusable: null, size: cells64(4n * MiB), alignment: cells64(8n * MiB) })], { config: cfg(H66, ['CONFIG_CMA=y']) });
+    expect(baseOf(u, 'c')).toBe(0xbf80_0000n);
+  });
+
+  // 6.6 __reserved_mem_alloc_in_range: bottom_up when the window's start lies in [rmem->base, rmem->base + rmem->size]
+  // of a region already in reserved_mem[], top_down likewise for its end; memblock is switched only when they differ.
+  const fix = (base: bigint, size = 16n * MiB): TNode => ({ name: `f@${base.toString(16)}`, props: { reg: cells64(base, size) } });
+  const win = (base: bigint, size: bigint, extra: TNode[] = []) => baseOf(place([...extra, dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(base, size) })]), 'w');
+
+  it('6.6 bottom-up stops at the window\'s end: a pool that would cross it has no room; one that ends exactly at it fits', () => {
+    // Window [0xb000_0000, +18 MiB) starting in f@b0000000: the lowest free start 0xb100_0000 + 4 MiB passes the end.
+    const u = place([fix(0xb000_0000n), dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xb000_0000n, 18n * MiB) })]);
+    expect(baseOf(u, 'w')).toBeUndefined();
+    expect(u.notes).toContain('/reserved-memory/w: no room for 4 MiB, the kernel would fail to allocate it; skipped');
+    expect(win(0xb000_0000n, 20n * MiB, [fix(0xb000_0000n)])).toBe(0xb100_0000n);
+  });
+
+  it('6.6: a window starting below or above every region stays top-down', () => {
+    expect(win(0xa000_0000n, 32n * MiB, [fix(0xb000_0000n)])).toBe(0xa1c0_0000n);
+    expect(win(0xb000_0000n, 32n * MiB, [fix(0xa000_0000n)])).toBe(0xb1c0_0000n);
+  });
+
+  it('6.6: a window starting exactly at a region\'s end goes bottom-up (start <= rmem->base + rmem->size)', () => {
+    expect(win(0xb100_0000n, 32n * MiB, [fix(0xb000_0000n)])).toBe(0xb100_0000n);
+  });
+
+  it('6.6: a region wholly above the window\'s end does not make it top-down; one ending exactly at the window\'s end does', () => {
+    expect(win(0xa000_0000n, 64n * MiB, [fix(0xa000_0000n), fix(0xb800_0000n)])).toBe(0xa100_0000n);
+    // Start in f@a0000000, end == the end of f@b0000000: both set, memblock stays top-down, below f@b0000000.
+    expect(win(0xa000_0000n, 0x1100_0000n, [fix(0xa000_0000n), fix(0xb000_0000n)])).toBe(0xafc0_0000n);
+  });
+
+  it('6.6: a size-0 region placed earlier is skipped ("not reserved yet"), even with the window starting at its base', () => {
+    // __reserved_mem_alloc_size takes size 0 (only the cell count is checked) and memblock places it at the
+    // window's top, 0xa100_0000; it stays rmem->size == 0, which the next allocation skips.
+    const z = dyn('z', { size: cells64(0n), 'alloc-ranges': cells64(0xa000_0000n, 16n * MiB) });
+    const u = place([z, dyn('w', { size: cells64(4n * MiB), 'alloc-ranges': cells64(0xa100_0000n, 32n * MiB) })]);
+    expect([baseOf(u, 'z'), baseOf(u, 'w')]).toEqual([0xa100_0000n, 0xa2c0_0000n]);
+  });
 });
 
 // drivers/of/fdt.c early_init_dt_scan_chosen; arch/riscv/Kconfig offers the CMDLINE_EXTEND /
