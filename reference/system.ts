@@ -188,9 +188,16 @@ const bootImages = new WeakMap<Profile, { copy: () => Machine; mutant: unknown }
 /**
  * Under StrykerJS every mutant lives in the code at once and a global selects
  * the active one; an image booted under one mutant must not serve another.
+ * In its coverage run (no active mutant) the global names the running test: an
+ * image per test there, so every test that boots a machine is recorded as
+ * covering the boot code. One image shared across tests credited the boot to
+ * the first test alone, and StrykerJS then never ran the others against a boot
+ * mutant (hand-checked kills in cma.ts and system.ts "survived" that way).
  */
 function activeMutant(): unknown {
-  return (globalThis as { __stryker__?: { activeMutant?: unknown } }).__stryker__?.activeMutant;
+  const s = (globalThis as { __stryker__?: { activeMutant?: unknown; currentTestId?: unknown } }).__stryker__;
+  if (s === undefined) return undefined;
+  return s.activeMutant !== undefined ? s.activeMutant : s.currentTestId !== undefined ? `test:${String(s.currentTestId)}` : undefined;
 }
 
 /** The closures that capture the machine itself: made at boot, re-made for every copy. */

@@ -229,6 +229,32 @@ describe('boot images (buildMachine)', () => {
     expect(top).toEqual(expect.arrayContaining(['memblock_free_all', 'swiotlb_init', 'dma_atomic_pool_init']));
   });
 
+  it("StrykerJS's coverage run (no active mutant, a current test): an image per test, so each test's boot is its own coverage", () => {
+    const g = globalThis as { __stryker__?: { activeMutant?: unknown; currentTestId?: unknown } };
+    const had = '__stryker__' in g;
+    const saved = g.__stryker__;
+    buildMachine(fresh('board-1g-6.6'));
+    const p = fresh('board-1g-6.6');
+    const before = images.mock.calls.length;
+    try {
+      g.__stryker__ = { currentTestId: 't1' };
+      buildMachine(p);
+      buildMachine(p);
+      expect(images.mock.calls.length - before).toBe(1);
+      g.__stryker__ = { currentTestId: 't2' };
+      buildMachine(p);
+      expect(images.mock.calls.length - before).toBe(2);
+      // A mutant run sets no current test: one image per mutant, shared by its tests.
+      g.__stryker__ = { activeMutant: '7' };
+      buildMachine(p);
+      buildMachine(p);
+      expect(images.mock.calls.length - before).toBe(3);
+    } finally {
+      if (had) g.__stryker__ = saved;
+      else delete g.__stryker__;
+    }
+  });
+
   it('an image made under one StrykerJS mutant never serves another; plain runs have no StrykerJS global', () => {
     const g = globalThis as { __stryker__?: { activeMutant?: unknown } };
     const had = '__stryker__' in g;
