@@ -249,6 +249,13 @@ describe('boot images (buildMachine)', () => {
       buildMachine(p);
       buildMachine(p);
       expect(images.mock.calls.length - before).toBe(3);
+      // Between tests (no mutant, no current test) the image is the plain run's: no new boot after it.
+      g.__stryker__ = {};
+      buildMachine(p);
+      expect(images.mock.calls.length - before).toBe(4);
+      delete g.__stryker__;
+      buildMachine(p);
+      expect(images.mock.calls.length - before).toBe(4);
     } finally {
       if (had) g.__stryker__ = saved;
       else delete g.__stryker__;
