@@ -190,9 +190,9 @@ const bootImages = new WeakMap<Profile, { copy: () => Machine; mutant: unknown }
  * the active one; an image booted under one mutant must not serve another.
  * In its coverage run (no active mutant) the global names the running test: an
  * image per test there, so every test that boots a machine is recorded as
- * covering the boot code. One image shared across tests credited the boot to
- * the first test alone, and StrykerJS then never ran the others against a boot
- * mutant (hand-checked kills in cma.ts and system.ts "survived" that way).
+ * covering the boot code. One image shared across tests credits the boot to
+ * the first test alone, and StrykerJS would never run the others against a
+ * boot mutant.
  */
 function activeMutant(): unknown {
   const s = (globalThis as { __stryker__?: { activeMutant?: unknown; currentTestId?: unknown } }).__stryker__;

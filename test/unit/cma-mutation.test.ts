@@ -260,6 +260,9 @@ describe('cma_init_reserved_mem: sanity checks', () => {
     const b = boot('5.10', undefined, reserved);
     expect(cma_init_reserved_mem(b, 0xa000_0000n, 4n * MiB, 0, 'x')).toBe(-EINVAL);
     expect(cma_init_reserved_mem(b, 0x9000_0000n, 0n, 0, 'x')).toBe(-EINVAL);
+    // Size 0 strictly inside a reservation: memblock_is_region_reserved would say yes, `!size` refuses first.
+    expect(cma_init_reserved_mem(b, 0x9040_0000n, 0n, 0, 'x')).toBe(-EINVAL);
+    expect(b.areas).toEqual([]);
     expect(b.areas).toEqual([]);
   });
 
