@@ -12,7 +12,7 @@
 // --survivors lists every Survived / NoCoverage mutant with its source line;
 // --min fails (exit 1) when a file's score is below the given percentage.
 
-import { readFileSync } from 'node:fs';
+import { loadReportFiles } from './mutation-lib.mjs';
 
 const args = process.argv.slice(2);
 const reportPaths = [];
@@ -25,7 +25,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a.startsWith('--')) {
     console.error(`unknown option ${a}`);
     process.exit(2);
-  } else if (!a.endsWith('.incremental.json')) reportPaths.push(a); // StrykerJS's own incremental state, not a report to merge
+  } else reportPaths.push(a);
 }
 if (min !== null && !Number.isFinite(min)) {
   console.error('--min needs a number');
@@ -33,15 +33,7 @@ if (min !== null && !Number.isFinite(min)) {
 }
 
 if (reportPaths.length === 0) reportPaths.push('reports/mutation/mutation.json');
-const report = { files: {} };
-for (const reportPath of reportPaths) {
-  try {
-    Object.assign(report.files, JSON.parse(readFileSync(reportPath, 'utf8')).files ?? {});
-  } catch (e) {
-    console.error(`cannot read ${reportPath}: ${e.message}`);
-    process.exit(2);
-  }
-}
+const report = { files: loadReportFiles(reportPaths) };
 
 // Stryker's own definitions: detected = Killed + Timeout; valid adds Survived and
 // NoCoverage; Ignored, CompileError and RuntimeError are left out of the score.

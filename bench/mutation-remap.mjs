@@ -14,6 +14,7 @@
 //   node bench/mutation-remap.mjs [--old old.json ...] [--stale new.json ...] new.json ... [--write]
 
 import { readFileSync, writeFileSync } from 'node:fs';
+import { EQUIVALENTS_URL, KILLS_URL, listedEquivalentLines, loadReportFiles } from './mutation-lib.mjs';
 
 const args = process.argv.slice(2);
 const write = args.includes('--write');
@@ -31,19 +32,6 @@ newPaths.push(...stalePaths);
 if (newPaths.length === 0 || oldPaths.includes(undefined) || stalePaths.includes(undefined)) {
   console.error('usage: node bench/mutation-remap.mjs [--old old.json ...] [--stale new.json ...] new.json ... [--write]');
   process.exit(2);
-}
-
-function load(paths) {
-  const files = {};
-  for (const p of paths) {
-    try {
-      Object.assign(files, JSON.parse(readFileSync(p, 'utf8')).files ?? {});
-    } catch (e) {
-      console.error(`cannot read ${p}: ${e.message}`);
-      process.exit(2);
-    }
-  }
-  return files;
 }
 
 /** Per file: id → { id, line, mutatorName, replacement, original, undetected }. */
@@ -73,10 +61,10 @@ function index(files) {
   return out;
 }
 
-const neu = index(load(newPaths));
+const neu = index(loadReportFiles(newPaths));
 // Files whose listed ids come from a run whose report is gone: matched from the lines' text alone.
-const stale = new Set(Object.keys(load(stalePaths)));
-const old = index(load(oldPaths));
+const stale = new Set(Object.keys(loadReportFiles(stalePaths)));
+const old = index(loadReportFiles(oldPaths));
 const claimed = new Map(); // file → Set of new ids already given
 
 function claim(file, id) {
@@ -142,21 +130,12 @@ function describe(file, id) {
 }
 
 // ---- equivalents
-const mdUrl = new URL('./mutation-equivalents.md', import.meta.url);
-const lines = readFileSync(mdUrl, 'utf8').split('\n');
-let section = null;
-let skipping = false;
+const lines = readFileSync(EQUIVALENTS_URL, 'utf8').split('\n');
 let kept = 0, moved = 0, lost = 0;
 const lostList = [];
 const killedEq = []; // listed as equivalent, yet the rerun killed it: the listing is wrong
-for (let i = 0; i < lines.length; i++) {
-  const line = lines[i];
-  const h = /^## (reference\/\S+\.ts)/.exec(line);
-  if (line.startsWith('## ')) skipping = false;
-  if (line.startsWith('Not equivalent')) skipping = true;
-  if (h) section = h[1];
-  else if (line.startsWith('## ')) section = null;
-  if (section === null || skipping || !line.startsWith('- ') || !neu.has(section)) continue;
+for (const { i, line, section } of listedEquivalentLines(lines)) {
+  if (!neu.has(section)) continue;
   lines[i] = line.replace(/#(\d+)/g, (whole, n, at) => {
     // The id's segment: from the nearest `file.ts:LINE` before it to the next one (or the reason's dash).
     const refs = [...line.matchAll(/([\w.-]+\.ts):(\d+)/g)];
@@ -181,8 +160,7 @@ for (let i = 0; i < lines.length; i++) {
 }
 
 // ---- hand kills (only with an old report: the json carries no text)
-const killsUrl = new URL('./mutation-kills.json', import.meta.url);
-const kills = JSON.parse(readFileSync(killsUrl, 'utf8'));
+const kills = JSON.parse(readFileSync(KILLS_URL, 'utf8'));
 let kMoved = 0, kDone = 0, kLost = 0;
 for (const [file, ids] of Object.entries(kills)) {
   if (!neu.has(file)) continue;
@@ -210,7 +188,7 @@ console.log(`equivalents: ${kept} kept, ${moved} renumbered, ${lost} not found${
 console.log(`hand kills: ${kMoved} renumbered and still undetected (check them), ${kDone} killed by the rerun and ${kLost} gone with their code (both dropped)`);
 if (killedEq.length > 0) console.log(`listed as equivalent but killed by the rerun (check the listing): ${killedEq.join(', ')}`);
 if (write) {
-  writeFileSync(mdUrl, lines.join('\n'));
-  writeFileSync(killsUrl, `${JSON.stringify(kills, null, 1)}\n`);
+  writeFileSync(EQUIVALENTS_URL, lines.join('\n'));
+  writeFileSync(KILLS_URL, `${JSON.stringify(kills, null, 1)}\n`);
   console.log('written');
 } else console.log('(dry run: --write to rewrite the files)');

@@ -13,40 +13,22 @@
 //   node bench/mutation-sorted.mjs reports/mutation/chunks/*.json
 
 import { readFileSync } from 'node:fs';
+import { EQUIVALENTS_URL, KILLS_URL, listedEquivalentLines, loadReportFiles } from './mutation-lib.mjs';
 
-// StrykerJS's incremental state files share the chunk globs; they are not reports to merge.
-const paths = process.argv.slice(2).filter((p) => !p.endsWith('.incremental.json'));
+const paths = process.argv.slice(2);
 if (paths.length === 0) {
   console.error('usage: node bench/mutation-sorted.mjs <report.json> ...');
   process.exit(2);
 }
-const files = {};
-for (const p of paths) {
-  try {
-    Object.assign(files, JSON.parse(readFileSync(p, 'utf8')).files ?? {});
-  } catch (e) {
-    console.error(`cannot read ${p}: ${e.message}`);
-    process.exit(2);
-  }
-}
+const files = loadReportFiles(paths);
 
 const equivalent = new Map();
-let section = null;
-// A paragraph starting "Not equivalent" lists known divergences, not equivalents: skipped to the next heading.
-let skipping = false;
-for (const line of readFileSync(new URL('./mutation-equivalents.md', import.meta.url), 'utf8').split('\n')) {
-  const h = /^## (reference\/\S+\.ts)/.exec(line);
-  if (line.startsWith('## ')) skipping = false;
-  if (line.startsWith('Not equivalent')) skipping = true;
-  if (h) section = h[1];
-  else if (line.startsWith('## ')) section = null;
-  else if (section && !skipping && line.startsWith('- ')) {
-    const ids = equivalent.get(section) ?? new Set();
-    for (const m of line.matchAll(/#(\d+)/g)) ids.add(Number(m[1]));
-    equivalent.set(section, ids);
-  }
+for (const { line, section } of listedEquivalentLines(readFileSync(EQUIVALENTS_URL, 'utf8').split('\n'))) {
+  const ids = equivalent.get(section) ?? new Set();
+  for (const m of line.matchAll(/#(\d+)/g)) ids.add(Number(m[1]));
+  equivalent.set(section, ids);
 }
-const kills = JSON.parse(readFileSync(new URL('./mutation-kills.json', import.meta.url), 'utf8'));
+const kills = JSON.parse(readFileSync(KILLS_URL, 'utf8'));
 
 const pct = (n, d) => (d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(2)} %`);
 const rows = [];

@@ -171,11 +171,12 @@ export function mmConfigOf(p: Profile, extraReserved: readonly MemoryRange[] = [
 export function buildMachine(p: Profile): Machine {
   if (isTracing()) return bootMachine(p);
   let img = bootImages.get(p);
-  if (img === undefined || img.mutant !== activeMutant()) {
+  const mutant = activeMutant();
+  if (img === undefined || img.mutant !== mutant) {
     const m = bootMachine(p);
     const shared = reachable(p);
     for (const t of shareLeafTables(m.init_mm)) shared.add(t);
-    img = { copy: compileClone(m, shared), mutant: activeMutant() };
+    img = { copy: compileClone(m, shared), mutant };
     bootImages.set(p, img);
   }
   const m = img.copy();

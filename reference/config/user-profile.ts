@@ -202,6 +202,7 @@ const SMP_CACHE_BYTES = 64n;
  */
 function placeDynamic(
   d: DynamicReserved,
+  /** Sorted, as mergeRanges and the built-in tables give them (memory[0] is the lowest bank). */
   memory: readonly MemoryRange[],
   kernel: KernelVersion,
   kconfig: Profile['kconfig'],
@@ -216,7 +217,6 @@ function placeDynamic(
     if (align < cmaAlign) align = cmaAlign;
   }
   const limit = (memory[0].base & ~(2n * MiB - 1n)) + SV39_LAYOUT[kernel].linearMapSize;
-  const banks = [...memory].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
   const clashOf = (cand: bigint) => taken.find((t) => t.base < cand + d.size && cand < t.base + t.size);
   /** The RAM of bank b inside [start, end) and the linear map (empty when lo >= hi). */
   const piece = (b: MemoryRange, start: bigint, end: bigint): { lo: bigint; hi: bigint } => {
@@ -227,7 +227,7 @@ function placeDynamic(
   };
   /** memblock's __memblock_find_range_top_down: the highest free aligned start. */
   const topDown = (start: bigint, end: bigint): bigint | null => {
-    for (const b of [...banks].reverse()) {
+    for (const b of [...memory].reverse()) {
       const { lo, hi } = piece(b, start, end);
       // Walk down from the top of the piece past each reservation in the way.
       for (let top = hi; top - d.size >= lo; ) {
@@ -242,7 +242,7 @@ function placeDynamic(
   };
   /** memblock's __memblock_find_range_bottom_up: the lowest free aligned start. */
   const bottomUp = (start: bigint, end: bigint): bigint | null => {
-    for (const b of banks) {
+    for (const b of memory) {
       const { lo, hi } = piece(b, start, end);
       // Walk up from the bottom of the piece past each reservation in the way.
       for (let bot = lo; ; ) {

@@ -229,62 +229,67 @@ describe('boot images (buildMachine)', () => {
     expect(top).toEqual(expect.arrayContaining(['memblock_free_all', 'swiotlb_init', 'dma_atomic_pool_init']));
   });
 
-  it("StrykerJS's coverage run (no active mutant, a current test): an image per test, so each test's boot is its own coverage", () => {
-    const g = globalThis as { __stryker__?: { activeMutant?: unknown; currentTestId?: unknown } };
+  type StrykerGlobal = { activeMutant?: unknown; currentTestId?: unknown };
+  /**
+   * Runs `body` with a stand-in StrykerJS global (set(undefined) removes it), restoring the real one
+   * after. `boots()` counts the images made since the start. Under StrykerJS each instrumented module
+   * keeps the namespace it first met: boot (and copy) once before the global is swapped, so none of
+   * them meets the stand-in.
+   */
+  function withStrykerGlobal(body: (set: (v: StrykerGlobal | undefined) => void, p: Profile, boots: () => number) => void): void {
+    const g = globalThis as { __stryker__?: StrykerGlobal };
     const had = '__stryker__' in g;
     const saved = g.__stryker__;
     buildMachine(fresh('board-1g-6.6'));
     const p = fresh('board-1g-6.6');
     const before = images.mock.calls.length;
+    const set = (v: StrykerGlobal | undefined) => {
+      if (v === undefined) delete g.__stryker__;
+      else g.__stryker__ = v;
+    };
     try {
-      g.__stryker__ = { currentTestId: 't1' };
-      buildMachine(p);
-      buildMachine(p);
-      expect(images.mock.calls.length - before).toBe(1);
-      g.__stryker__ = { currentTestId: 't2' };
-      buildMachine(p);
-      expect(images.mock.calls.length - before).toBe(2);
-      // A mutant run sets no current test: one image per mutant, shared by its tests.
-      g.__stryker__ = { activeMutant: '7' };
-      buildMachine(p);
-      buildMachine(p);
-      expect(images.mock.calls.length - before).toBe(3);
-      // Between tests (no mutant, no current test) the image is the plain run's: no new boot after it.
-      g.__stryker__ = {};
-      buildMachine(p);
-      expect(images.mock.calls.length - before).toBe(4);
-      delete g.__stryker__;
-      buildMachine(p);
-      expect(images.mock.calls.length - before).toBe(4);
+      body(set, p, () => images.mock.calls.length - before);
     } finally {
-      if (had) g.__stryker__ = saved;
-      else delete g.__stryker__;
+      set(had ? saved : undefined);
     }
+  }
+
+  it("StrykerJS's coverage run (no active mutant, a current test): an image per test, so each test's boot is its own coverage", () => {
+    withStrykerGlobal((set, p, boots) => {
+      set({ currentTestId: 't1' });
+      buildMachine(p);
+      buildMachine(p);
+      expect(boots()).toBe(1);
+      set({ currentTestId: 't2' });
+      buildMachine(p);
+      expect(boots()).toBe(2);
+      // A mutant run sets no current test: one image per mutant, shared by its tests.
+      set({ activeMutant: '7' });
+      buildMachine(p);
+      buildMachine(p);
+      expect(boots()).toBe(3);
+      // Between tests (no mutant, no current test) the image is the plain run's: no new boot after it.
+      set({});
+      buildMachine(p);
+      expect(boots()).toBe(4);
+      set(undefined);
+      buildMachine(p);
+      expect(boots()).toBe(4);
+    });
   });
 
   it('an image made under one StrykerJS mutant never serves another; plain runs have no StrykerJS global', () => {
-    const g = globalThis as { __stryker__?: { activeMutant?: unknown } };
-    const had = '__stryker__' in g;
-    const saved = g.__stryker__;
-    // Under StrykerJS each instrumented module keeps the namespace it first met: boot (and copy)
-    // once before the global is swapped, so none of them meets the stand-in below.
-    buildMachine(fresh('board-1g-6.6'));
-    const p = fresh('board-1g-6.6');
-    const before = images.mock.calls.length;
-    try {
-      g.__stryker__ = { activeMutant: 'a' };
+    withStrykerGlobal((set, p, boots) => {
+      set({ activeMutant: 'a' });
       buildMachine(p);
       buildMachine(p);
-      expect(images.mock.calls.length - before).toBe(1);
-      g.__stryker__ = { activeMutant: 'b' };
+      expect(boots()).toBe(1);
+      set({ activeMutant: 'b' });
       buildMachine(p);
-      expect(images.mock.calls.length - before).toBe(2);
-      delete g.__stryker__;
+      expect(boots()).toBe(2);
+      set(undefined);
       expect(buildMachine(p).swiotlbPool).not.toBeNull();
-      expect(images.mock.calls.length - before).toBe(3);
-    } finally {
-      if (had) g.__stryker__ = saved;
-      else delete g.__stryker__;
-    }
+      expect(boots()).toBe(3);
+    });
   });
 });
